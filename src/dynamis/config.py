@@ -1,0 +1,300 @@
+"""Configuration: redis.conf-style directives, from a file, the command line and CONFIG SET.
+
+Each directive is declared once in `DIRECTIVES` with its type, default and whether CONFIG SET may
+change it at run time. `dynamis serve --port 7000 --save ""` works as `redis-server` does: every
+directive is also a `--name value` option.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+class ConfigError(Exception):
+    """A directive that cannot be parsed or set; the message is Redis's reason text."""
+
+
+_UNITS = {"k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
+
+
+def parse_memory(text: str) -> int:
+    """Redis's memtoull: `1mb` = 1048576, `1m` = 1000000, plain bytes otherwise."""
+    t = text.strip().lower()
+    for unit in ("kb", "mb", "gb", "k", "m", "g"):
+        if t.endswith(unit):
+            number = t[: -len(unit)]
+            if number.isdigit():
+                return int(number) * _UNITS[unit]
+            break
+    if t.lstrip("-").isdigit():
+        return int(t)
+    raise ConfigError("argument must be a memory value")
+
+
+def _parse_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError("argument couldn't be parsed into an integer") from None
+
+
+def _parse_bool(text: str) -> bool:
+    t = text.lower()
+    if t in ("yes", "no"):
+        return t == "yes"
+    raise ConfigError("argument must be 'yes' or 'no'")
+
+
+NOTIFY_CLASSES = "g$lshzxeKEtmdn"
+
+
+def parse_notify_flags(text: str) -> str:
+    """notify-keyspace-events: validate and expand `A`; the canonical rendering is Redis's."""
+    flags = set()
+    for ch in text:
+        if ch == "A":
+            flags.update("g$lshzxetmd")
+        elif ch in NOTIFY_CLASSES:
+            flags.add(ch)
+        else:
+            raise ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+    return "".join(sorted(flags))
+
+
+def render_notify_flags(flags: str) -> str:
+    out = ""
+    if set("g$lshzxetmd") <= set(flags):
+        out = "A"
+    else:
+        out = "".join(c for c in "g$lshzxetmd" if c in flags)
+    out += "".join(c for c in "KEn" if c in flags)
+    return out
+
+
+@dataclass
+class Directive:
+    name: str
+    default: Any
+    kind: str  # int, memory, bool, string, enum, notify, list, save, limits
+    mutable: bool = True
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    aliases: tuple[str, ...] = ()
+
+    def parse(self, text: str) -> Any:
+        if self.kind == "int":
+            value = _parse_int(text)
+        elif self.kind == "memory":
+            value = parse_memory(text)
+        elif self.kind == "bool":
+            return _parse_bool(text)
+        elif self.kind == "enum":
+            if text.lower() not in self.choices:
+                raise ConfigError("argument(s) must be one of the following: " + ", ".join(self.choices))
+            return text.lower()
+        elif self.kind == "notify":
+            return parse_notify_flags(text)
+        elif self.kind == "list":
+            return text.split()
+        elif self.kind == "save":
+            return _parse_save(text)
+        else:
+            return text
+        if self.minimum is not None and value < self.minimum or self.maximum is not None and value > self.maximum:
+            raise ConfigError(f"argument must be between {self.minimum} and {self.maximum} inclusive")
+        return value
+
+    def render(self, value: Any) -> str:
+        if self.kind == "bool":
+            return "yes" if value else "no"
+        if self.kind == "notify":
+            return render_notify_flags(value)
+        if self.kind == "list":
+            return " ".join(value)
+        if self.kind == "save":
+            return " ".join(f"{s} {c}" for s, c in value)
+        return str(value)
+
+
+def _parse_save(text: str) -> list[tuple[int, int]]:
+    parts = text.split()
+    if len(parts) % 2:
+        raise ConfigError("Invalid save parameters")
+    try:
+        return [(int(parts[i]), int(parts[i + 1])) for i in range(0, len(parts), 2)]
+    except ValueError:
+        raise ConfigError("Invalid save parameters") from None
+
+
+_POLICIES = ("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu",
+             "allkeys-random", "noeviction")
+
+DIRECTIVES: dict[str, Directive] = {
+    d.name: d
+    for d in [
+        Directive("port", 6379, "int", mutable=False, minimum=0, maximum=65535),
+        Directive("bind", ["127.0.0.1", "::1"], "list", mutable=False),
+        Directive("dir", "./data", "string", mutable=False),
+        Directive("dbfilename", "dump.rdb", "string"),
+        Directive("appendfilename", "appendonly.aof", "string", mutable=False),
+        Directive("appenddirname", "appendonlydir", "string", mutable=False),
+        Directive("appendonly", False, "bool"),
+        Directive("appendfsync", "everysec", "enum", choices=("always", "everysec", "no")),
+        Directive("save", [], "save"),
+        Directive("requirepass", "", "string"),
+        Directive("masterauth", "", "string"),
+        Directive("databases", 16, "int", mutable=False, minimum=1, maximum=2**31 - 1),
+        Directive("maxclients", 10000, "int", minimum=1, maximum=2**31 - 1),
+        Directive("timeout", 0, "int", minimum=0, maximum=2**31 - 1),
+        Directive("tcp-keepalive", 300, "int", minimum=0, maximum=2**31 - 1),
+        Directive("tcp-backlog", 511, "int", mutable=False),
+        Directive("hz", 10, "int", minimum=1, maximum=2**31 - 1),
+        Directive("proto-max-bulk-len", 512 * 1024 * 1024, "memory", minimum=1024 * 1024, maximum=2**63 - 1),
+        Directive("client-query-buffer-limit", 1024**3, "memory", minimum=1024 * 1024, maximum=2**63 - 1),
+        Directive("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+                  "limits"),
+        Directive("maxmemory", 0, "memory", minimum=0, maximum=2**63 - 1),
+        Directive("maxmemory-policy", "noeviction", "enum", choices=_POLICIES),
+        Directive("maxmemory-samples", 5, "int", minimum=1, maximum=64),
+        Directive("loglevel", "notice", "enum", choices=("debug", "verbose", "notice", "warning", "nothing")),
+        Directive("logfile", "", "string", mutable=False),
+        Directive("pidfile", "", "string", mutable=False),
+        Directive("daemonize", False, "bool", mutable=False),
+        Directive("protected-mode", True, "bool"),
+        Directive("slowlog-log-slower-than", 10000, "int", minimum=-1, maximum=2**63 - 1),
+        Directive("slowlog-max-len", 128, "int", minimum=0, maximum=2**63 - 1),
+        Directive("latency-monitor-threshold", 0, "int", minimum=0, maximum=2**63 - 1),
+        Directive("notify-keyspace-events", "", "notify"),
+        Directive("lazyfree-lazy-user-flush", False, "bool"),
+        Directive("busy-reply-threshold", 5000, "int", minimum=0, maximum=2**63 - 1, aliases=("lua-time-limit",)),
+        Directive("hash-max-listpack-entries", 128, "int", minimum=0, maximum=2**63 - 1,
+                  aliases=("hash-max-ziplist-entries",)),
+        Directive("hash-max-listpack-value", 64, "int", minimum=0, maximum=2**63 - 1,
+                  aliases=("hash-max-ziplist-value",)),
+        Directive("list-max-listpack-size", -2, "int", minimum=-5, maximum=2**31 - 1,
+                  aliases=("list-max-ziplist-size",)),
+        Directive("list-compress-depth", 0, "int", minimum=0, maximum=2**31 - 1),
+        Directive("set-max-intset-entries", 512, "int", minimum=0, maximum=2**63 - 1),
+        Directive("set-max-listpack-entries", 128, "int", minimum=0, maximum=2**63 - 1),
+        Directive("set-max-listpack-value", 64, "int", minimum=0, maximum=2**63 - 1),
+        Directive("zset-max-listpack-entries", 128, "int", minimum=0, maximum=2**63 - 1,
+                  aliases=("zset-max-ziplist-entries",)),
+        Directive("zset-max-listpack-value", 64, "int", minimum=0, maximum=2**63 - 1,
+                  aliases=("zset-max-ziplist-value",)),
+        Directive("hll-sparse-max-bytes", 3000, "memory", minimum=0, maximum=2**63 - 1),
+        Directive("stream-node-max-bytes", 4096, "memory", minimum=0, maximum=2**63 - 1),
+        Directive("stream-node-max-entries", 100, "int", minimum=0, maximum=2**63 - 1),
+        Directive("active-expire-effort", 1, "int", minimum=1, maximum=10),
+        Directive("tracking-table-max-keys", 1000000, "int", minimum=0, maximum=2**63 - 1),
+        Directive("dynamo-port", 8000, "int", mutable=False, minimum=0, maximum=65535),
+        Directive("in-memory", False, "bool", mutable=False),
+        Directive("dynamo-region", "us-east-1", "string", mutable=False),
+    ]
+}
+_ALIASES = {alias: d.name for d in DIRECTIVES.values() for alias in d.aliases}
+_MULTI_VALUED = {"dynamo-credential"}  # directives that may repeat: `dynamo-credential AKID SECRET`
+
+
+class Config:
+    """The server's configuration; `on_change` callbacks keep hot-path copies in sync."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {name: d.default for name, d in DIRECTIVES.items()}
+        self.dynamo_credentials: dict[str, str] = {}
+        self.config_file: str | None = None
+        self.on_change: dict[str, Callable[[Any], None]] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    @staticmethod
+    def canonical(name: str) -> str:
+        name = name.lower()
+        return _ALIASES.get(name, name)
+
+    def apply(self, name: str, args: list[str], at_startup: bool = True) -> None:
+        """Apply one directive line (`name arg...`). Raises ConfigError with Redis's reason."""
+        name = self.canonical(name)
+        if name == "dynamo-credential":
+            if len(args) != 2:
+                raise ConfigError("dynamo-credential takes an access key id and a secret")
+            self.dynamo_credentials[args[0]] = args[1]
+            return
+        directive = DIRECTIVES.get(name)
+        if directive is None:
+            raise ConfigError(f"Bad directive or wrong number of arguments: '{name}'")
+        if not at_startup and not directive.mutable:
+            raise ConfigError("can't set immutable config")
+        text = " ".join(args)
+        if directive.kind == "save" and len(args) == 1 and args[0] == "":
+            text = ""
+        value = directive.parse(text)
+        self.values[name] = value
+        callback = self.on_change.get(name)
+        if callback is not None and not at_startup:
+            callback(value)
+
+    def load_file(self, path: str) -> None:
+        """Read a redis.conf-style file: one directive per line, `#` comments, quoted arguments."""
+        self.config_file = path
+        with open(path, encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                line = line.strip()
+                if not line or line.startswith("#"):
+                    continue
+                parts = shlex.split(line)
+                try:
+                    self.apply(parts[0], parts[1:])
+                except ConfigError as exc:
+                    raise ConfigError(f"{path}:{lineno}: {exc}") from None
+
+    def load_args(self, argv: list[str]) -> None:
+        """`--name value [value...]` pairs, as redis-server takes them after its config file."""
+        i = 0
+        while i < len(argv):
+            arg = argv[i]
+            if not arg.startswith("--"):
+                raise ConfigError(f"unexpected argument '{arg}'")
+            name = arg[2:]
+            values = []
+            i += 1
+            while i < len(argv) and not argv[i].startswith("--"):
+                values.append(argv[i])
+                i += 1
+            if name.lower() in _MULTI_VALUED or self.canonical(name) in DIRECTIVES:
+                self.apply(name, values if values else [""])
+            else:
+                raise ConfigError(f"Bad directive or wrong number of arguments: '{name}'")
+
+    def matching(self, pattern: str) -> dict[str, str]:
+        """CONFIG GET: every directive (or alias) whose name matches the glob `pattern`."""
+        out = {}
+        for name, directive in DIRECTIVES.items():
+            if fnmatch.fnmatchcase(name, pattern):
+                out[name] = directive.render(self.values[name])
+        for alias, name in _ALIASES.items():
+            if fnmatch.fnmatchcase(alias, pattern):
+                out[alias] = DIRECTIVES[name].render(self.values[name])
+        return out
+
+    def render_file(self) -> str:
+        """CONFIG REWRITE: the directives that differ from their defaults, one per line."""
+        lines = []
+        for name, directive in DIRECTIVES.items():
+            value = self.values[name]
+            if value != directive.default:
+                text = directive.render(value)
+                lines.append(f"{name} {_quote(text)}")
+        for akid, secret in self.dynamo_credentials.items():
+            lines.append(f"dynamo-credential {akid} {_quote(secret)}")
+        return "\n".join(lines) + "\n"
+
+
+def _quote(text: str) -> str:
+    return '""' if text == "" else (text if text.replace(" ", "").isprintable() and " " not in text and '"' not in text
+                                     else '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')

@@ -1,0 +1,201 @@
+"""SQLite storage for the DynamoDB engine: one WAL database, one WITHOUT ROWID table per DynamoDB table.
+
+Rows are keyed (h, pk, sk): h is a 32-bit hash of the partition key (scan order and parallel-scan segments,
+as DynamoDB's own hash ordering), pk the partition key's bytes and sk the order-preserving bytes of the sort
+key, so a Query is one index range scan. All writes run on one writer thread that drains its queue into a
+single transaction: concurrent writes share one commit (group commit). Reads run on reader threads with
+their own connections (WAL gives them the last committed state), so the event loop never touches disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+log = logging.getLogger("dynamis.dynamo")
+
+_STOP = object()
+_MAX_BATCH = 512  # writes per commit; bounds the latency one commit adds to the first write in it
+
+
+class TableRows:
+    """SQL over one DynamoDB table's rows; every method runs on a storage thread with its connection."""
+
+    __slots__ = ("sql_name", "_get", "_put", "_delete")
+
+    def __init__(self, sql_name: str) -> None:
+        self.sql_name = sql_name
+        self._get = f'SELECT item, size FROM "{sql_name}" WHERE h = ? AND pk = ? AND sk = ?'
+        self._put = f'INSERT OR REPLACE INTO "{sql_name}" (h, pk, sk, size, item) VALUES (?, ?, ?, ?, ?)'
+        self._delete = f'DELETE FROM "{sql_name}" WHERE h = ? AND pk = ? AND sk = ?'
+
+    def create(self, conn: sqlite3.Connection) -> None:
+        conn.execute(f'CREATE TABLE IF NOT EXISTS "{self.sql_name}" (h INTEGER NOT NULL, pk BLOB NOT NULL, '
+                     "sk BLOB NOT NULL, size INTEGER NOT NULL, item BLOB NOT NULL, PRIMARY KEY (h, pk, sk)) "
+                     "WITHOUT ROWID")
+
+    def drop(self, conn: sqlite3.Connection) -> None:
+        conn.execute(f'DROP TABLE IF EXISTS "{self.sql_name}"')
+
+    def get(self, conn: sqlite3.Connection, key: tuple[int, bytes, bytes]) -> tuple[bytes, int] | None:
+        """(item JSON, item size) or None."""
+        return conn.execute(self._get, key).fetchone()
+
+    def put(self, conn: sqlite3.Connection, key: tuple[int, bytes, bytes], size: int, blob: bytes) -> None:
+        conn.execute(self._put, (*key, size, blob))
+
+    def delete(self, conn: sqlite3.Connection, key: tuple[int, bytes, bytes]) -> None:
+        conn.execute(self._delete, key)
+
+    def query(self, conn: sqlite3.Connection, h: int, pk: bytes, bounds: list[tuple[str, bytes]],
+              forward: bool) -> Iterator[tuple[bytes, int]]:
+        """Rows of one partition whose sort key satisfies every (operator, bytes) bound, in key order."""
+        where = "".join(f" AND sk {op} ?" for op, _ in bounds)
+        order = "ASC" if forward else "DESC"
+        sql = f'SELECT item, size FROM "{self.sql_name}" WHERE h = ? AND pk = ?{where} ORDER BY sk {order}'
+        return conn.execute(sql, (h, pk, *(value for _, value in bounds)))
+
+    def scan(self, conn: sqlite3.Connection, after: tuple[int, bytes, bytes] | None, h_low: int,
+             h_high: int) -> Iterator[tuple[bytes, int]]:
+        """Rows with h in [h_low, h_high), in (h, pk, sk) order, strictly after the key `after`."""
+        if after is None:
+            sql = f'SELECT item, size FROM "{self.sql_name}" WHERE h >= ? AND h < ? ORDER BY h, pk, sk'
+            return conn.execute(sql, (h_low, h_high))
+        sql = (f'SELECT item, size FROM "{self.sql_name}" WHERE (h, pk, sk) > (?, ?, ?) AND h < ? '
+               "ORDER BY h, pk, sk")
+        return conn.execute(sql, (*after, h_high))
+
+    def stats(self, conn: sqlite3.Connection) -> tuple[int, int]:
+        """(item count, total item bytes), by a full pass: only used when opening an existing database."""
+        row = conn.execute(f'SELECT count(*), coalesce(sum(size), 0) FROM "{self.sql_name}"').fetchone()
+        return row[0], row[1]
+
+
+class Storage:
+    """The database file plus its writer thread (group commit) and reader threads."""
+
+    def __init__(self, data_dir: str | None, readers: int = 2) -> None:
+        """`data_dir` None keeps everything in memory (one connection that serves reads and writes)."""
+        self.path = os.path.join(data_dir, "dynamo.sqlite3") if data_dir else None
+        if data_dir:
+            os.makedirs(data_dir, exist_ok=True)
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._writer_conn = self._connect()
+        self._writer: threading.Thread | None = None
+        self._local = threading.local()
+        self._reader_conns: list[sqlite3.Connection] = []
+        self._readers = (ThreadPoolExecutor(readers, thread_name_prefix="dynamo-read") if self.path else None)
+        self._lock = threading.Lock()
+        # Called on the writer thread just before each commit (to persist table counters in it).
+        self.before_commit: Callable[[sqlite3.Connection], None] | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path or ":memory:", isolation_level=None, check_same_thread=False)
+        if self.path:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives power loss
+        conn.execute("PRAGMA cache_size=-65536")
+        return conn
+
+    def run_sync(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run `fn` on the writer connection before the writer thread starts (start-up only)."""
+        assert self._writer is None
+        return fn(self._writer_conn)
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start the writer thread; results are delivered on `loop`."""
+        self._loop = loop
+        self._writer = threading.Thread(target=self._write_loop, name="dynamo-writer", daemon=True)
+        self._writer.start()
+
+    def write(self, fn: Callable[[sqlite3.Connection], Any]) -> asyncio.Future:
+        """Run `fn(conn)` on the writer thread inside a shared transaction; resolves after the commit."""
+        assert self._loop is not None
+        future = self._loop.create_future()
+        self._queue.put((future, fn))
+        return future
+
+    def read(self, fn: Callable[[sqlite3.Connection], Any]) -> asyncio.Future:
+        """Run `fn(conn)` on a reader thread (on the writer thread when in memory)."""
+        if self._readers is None:
+            return self.write(fn)
+        assert self._loop is not None
+        return self._loop.run_in_executor(self._readers, self._read, fn)
+
+    def _read(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+            conn.execute("PRAGMA query_only=1")
+            with self._lock:
+                self._reader_conns.append(conn)
+        return fn(conn)
+
+    def _write_loop(self) -> None:
+        conn = self._writer_conn
+        loop = self._loop
+        assert loop is not None
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < _MAX_BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stopping = any(entry is _STOP for entry in batch)
+            results = []
+            conn.execute("BEGIN")
+            for entry in batch:
+                if entry is _STOP:
+                    continue
+                future, fn = entry
+                try:
+                    results.append((future, fn(conn), None))
+                except Exception as exc:  # delivered to the awaiting request, never kills the writer
+                    results.append((future, None, exc))
+            try:
+                if self.before_commit is not None:
+                    self.before_commit(conn)
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                log.error("dynamo storage commit failed: %s", exc)
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                results = [(future, None, exc) for future, _, _ in results]
+            if results:
+                try:
+                    loop.call_soon_threadsafe(_deliver, results)
+                except RuntimeError:  # the loop closed under us during shutdown; nobody is waiting
+                    pass
+            if stopping:
+                return
+
+    def close(self) -> None:
+        """Finish queued writes, stop the threads and close every connection (checkpointing the WAL)."""
+        if self._writer is not None:
+            self._queue.put(_STOP)
+            self._writer.join()
+            self._writer = None
+        if self._readers is not None:
+            self._readers.shutdown(wait=True)
+        for conn in self._reader_conns:
+            conn.close()
+        self._writer_conn.close()
+
+
+def _deliver(results: list[tuple[asyncio.Future, Any, BaseException | None]]) -> None:
+    for future, value, exc in results:
+        if future.cancelled():
+            continue
+        if exc is not None:
+            future.set_exception(exc)
+        else:
+            future.set_result(value)

@@ -1,0 +1,96 @@
+"""A client's session state: selected db, protocol version, name, flags, MULTI queue.
+
+Commands receive a `Client`; it knows nothing of sockets. The connection that owns it supplies
+`write_push` (out-of-band messages) and `close` callbacks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dynamis.kv.commands import Command
+    from dynamis.kv.keyspace import Database
+    from dynamis.kv.server import RedisServer
+
+
+class Client:
+    """One connected client (or an in-process caller of the keyspace)."""
+
+    def __init__(self, server: RedisServer, client_id: int, addr: str = "", laddr: str = "", fd: int = -1) -> None:
+        self.server = server
+        self.id = client_id
+        self.addr = addr
+        self.laddr = laddr
+        self.fd = fd
+        self.db: Database = server.keyspace.dbs[0]
+        self.resp = 2
+        self.name = b""
+        self.lib_name = ""
+        self.lib_ver = ""
+        self.user = "default"
+        self.authenticated = not server.config["requirepass"]
+        self.created = time.time()
+        self.last_interaction = self.created
+        self.last_command = "NULL"
+        self.multi: list[tuple[Command, list[bytes]]] | None = None
+        self.multi_error = False
+        self.watched: set[tuple[int, bytes]] = set()
+        self.watch_dirty = False
+        self.reply_mode = "on"  # CLIENT REPLY ON|OFF|SKIP
+        self.no_evict = False
+        self.monitor = False
+        self.subscriptions = 0  # channels + patterns + shard channels; RESP2 restricts commands when > 0
+        self.killed = False
+        self.close_after_reply = False
+        self.write_push: Callable[[Any], None] = _discard
+        self.close: Callable[[], None] = _noop
+        self.query_buffer_size: Callable[[], int] = _zero
+        self.output_buffer_size: Callable[[], int] = _zero
+
+    def select(self, index: int) -> None:
+        self.db = self.server.keyspace.dbs[index]
+
+    def flag_string(self) -> str:
+        flags = ""
+        if self.monitor:
+            flags += "O"
+        if self.multi is not None:
+            flags += "x"
+        if self.subscriptions:
+            flags += "P"
+        if self.watch_dirty:
+            flags += "d"
+        if self.no_evict:
+            flags += "e"
+        return flags or "N"
+
+    def info_line(self) -> str:
+        """One CLIENT LIST / CLIENT INFO line, with the fields Redis 7.0 prints."""
+        now = time.time()
+        multi = len(self.multi) if self.multi is not None else -1
+        qbuf = self.query_buffer_size()
+        return (
+            f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
+            f"name={self.name.decode('utf-8', 'replace')} age={int(now - self.created)} "
+            f"idle={int(now - self.last_interaction)} flags={self.flag_string()} db={self.db.id} "
+            f"sub={self.server.pubsub_count(self, 'channels')} psub={self.server.pubsub_count(self, 'patterns')} "
+            f"ssub={self.server.pubsub_count(self, 'shard')} multi={multi} qbuf={qbuf} qbuf-free=0 "
+            f"argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={self.output_buffer_size()} "
+            f"tot-mem={qbuf + self.output_buffer_size() + 1024} events=r cmd={self.last_command} "
+            f"user={self.user} redir=-1 resp={self.resp}"
+        )
+
+
+def _discard(_: Any) -> None:
+    return None
+
+
+def _noop() -> None:
+    return None
+
+
+def _zero() -> int:
+    return 0

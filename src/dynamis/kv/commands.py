@@ -1,0 +1,204 @@
+"""The command table: every command declared once, next to its implementation.
+
+Dispatch, `COMMAND INFO/DOCS/GETKEYS`, MULTI queuing, ACL categories and (later) the AOF and
+cluster routing all read this table. A type module declares its commands with `@command(...)`;
+`load_all()` imports every module so that the table is complete.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from dynamis.kv.protocol import ReplyError
+
+if TYPE_CHECKING:
+    from dynamis.kv.client import Client
+
+Handler = Callable[["Client", list[bytes]], Any]
+
+# Modules that declare commands; each is one type or one family, as Redis keeps t_zset.c.
+COMMAND_MODULES = (
+    "dynamis.kv.types.string",
+    "dynamis.kv.keys",
+    "dynamis.kv.server_commands",
+    "dynamis.kv.client_commands",
+    "dynamis.kv.introspection",
+)
+
+# Flags that change how dispatch treats a command (the rest are informational, as in Redis).
+WRITE = "write"
+READONLY = "readonly"
+DENYOOM = "denyoom"
+ADMIN = "admin"
+PUBSUB = "pubsub"
+NOSCRIPT = "noscript"
+BLOCKING = "blocking"
+LOADING = "loading"
+STALE = "stale"
+FAST = "fast"
+NO_AUTH = "no_auth"
+NO_MULTI = "no_multi"
+ALLOW_BUSY = "allow_busy"
+
+_FLAG_CATEGORIES = {WRITE: "@write", READONLY: "@read", ADMIN: "@admin", PUBSUB: "@pubsub", FAST: "@fast",
+                    BLOCKING: "@blocking"}
+
+
+@dataclass(eq=False)
+class Command:
+    """One entry of the command table (a container command's subcommands hang off it)."""
+
+    name: str
+    handler: Handler | None
+    arity: int
+    flags: frozenset[str]
+    first_key: int = 0
+    last_key: int = 0
+    key_step: int = 0
+    categories: tuple[str, ...] = ()
+    group: str = "generic"
+    since: str = "1.0.0"
+    summary: str = ""
+    complexity: str = ""
+    key_spec: Callable[[list[bytes]], list[int]] | None = None  # for commands whose keys move (ZUNION ...)
+    subcommands: dict[bytes, Command] = field(default_factory=dict)
+    parent: Command | None = None
+    # statistics for INFO commandstats
+    calls: int = 0
+    usec: int = 0
+    rejected_calls: int = 0
+    failed_calls: int = 0
+
+    def __post_init__(self) -> None:
+        self.is_write = WRITE in self.flags
+        self.may_replicate = self.is_write
+        self.no_multi = NO_MULTI in self.flags
+        self.no_auth = NO_AUTH in self.flags
+        self.pubsub_ok = self.name in _RESP2_SUBSCRIBED_ALLOWED
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.parent.name}|{self.name}" if self.parent else self.name
+
+    def acl_categories(self) -> list[str]:
+        """Explicit categories plus those Redis derives from the flags."""
+        cats = {_FLAG_CATEGORIES[f] for f in self.flags if f in _FLAG_CATEGORIES}
+        if ADMIN in self.flags:
+            cats.add("@dangerous")
+        if FAST not in self.flags:
+            cats.add("@slow")
+        cats.update(self.categories)
+        return sorted(cats, key=_category_order)
+
+    def key_positions(self, argv: list[bytes]) -> list[int]:
+        """Argument indexes that are keys (COMMAND GETKEYS, later ACL and cluster routing)."""
+        if self.key_spec is not None:
+            return self.key_spec(argv)
+        if self.first_key <= 0:
+            return []
+        last = self.last_key if self.last_key >= 0 else len(argv) + self.last_key
+        return list(range(self.first_key, min(last, len(argv) - 1) + 1, self.key_step or 1))
+
+
+_RESP2_SUBSCRIBED_ALLOWED = {"subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe",
+                             "punsubscribe", "ping", "quit", "reset"}
+_CATEGORY_ORDER = ["@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash", "@string", "@bitmap",
+                   "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin", "@fast", "@slow", "@blocking",
+                   "@dangerous", "@connection", "@transaction", "@scripting"]
+
+
+def _category_order(cat: str) -> int:
+    return _CATEGORY_ORDER.index(cat) if cat in _CATEGORY_ORDER else len(_CATEGORY_ORDER)
+
+
+COMMANDS: dict[bytes, Command] = {}
+
+
+def _register(table: dict[bytes, Command], cmd: Command) -> None:
+    name = cmd.name.encode()
+    # both cases are stored so that dispatch needs no .lower() for the usual spellings
+    table[name] = cmd
+    table[name.upper()] = cmd
+
+
+def command(
+    name: str,
+    arity: int,
+    flags: str = "",
+    keys: tuple[int, int, int] = (0, 0, 0),
+    categories: str = "",
+    group: str = "generic",
+    since: str = "1.0.0",
+    summary: str = "",
+    complexity: str = "",
+    parent: str | None = None,
+    key_spec: Callable[[list[bytes]], list[int]] | None = None,
+) -> Callable[[Handler], Handler]:
+    """Declare a command (or, with `parent`, a subcommand such as `CLIENT|ID`)."""
+
+    def register(fn: Handler) -> Handler:
+        cmd = Command(
+            name=name.lower(), handler=fn, arity=arity, flags=frozenset(flags.split()),
+            first_key=keys[0], last_key=keys[1], key_step=keys[2],
+            categories=tuple(categories.split()), group=group, since=since, summary=summary,
+            complexity=complexity, key_spec=key_spec,
+        )
+        if parent is None:
+            _register(COMMANDS, cmd)
+        else:
+            container = COMMANDS.get(parent.lower().encode())
+            if container is None:
+                container = Command(name=parent.lower(), handler=None, arity=-2, flags=frozenset(), group=group,
+                                    since=since)
+                _register(COMMANDS, container)
+            cmd.parent = container
+            _register(container.subcommands, cmd)
+        return fn
+
+    return register
+
+
+def lookup(argv: list[bytes]) -> Command | None:
+    """Find the command (or subcommand) that `argv` names."""
+    cmd = COMMANDS.get(argv[0]) or COMMANDS.get(argv[0].lower())
+    if cmd is not None and cmd.handler is None and len(argv) > 1:
+        sub = cmd.subcommands.get(argv[1]) or cmd.subcommands.get(argv[1].lower())
+        return sub or cmd
+    return cmd
+
+
+def unique_commands() -> list[Command]:
+    """Each top-level command once."""
+    seen: dict[int, Command] = {}
+    for cmd in COMMANDS.values():
+        seen.setdefault(id(cmd), cmd)
+    return list(seen.values())
+
+
+def arity_error(cmd: Command) -> ReplyError:
+    if cmd.parent is not None:
+        return ReplyError(f"ERR wrong number of arguments for '{cmd.parent.name}|{cmd.name}' command")
+    return ReplyError(f"ERR wrong number of arguments for '{cmd.name}' command")
+
+
+def unknown_command_error(argv: list[bytes]) -> ReplyError:
+    cmd = COMMANDS.get(argv[0].lower())
+    if cmd is not None and cmd.handler is None:
+        sub = argv[1].decode("utf-8", "replace") if len(argv) > 1 else ""
+        return ReplyError(
+            f"ERR unknown subcommand '{_clip(sub)}'. Try {cmd.name.upper()} HELP."
+        )
+    args = "".join(f"'{_clip(a.decode('utf-8', 'replace'))}' " for a in argv[1:])
+    return ReplyError(f"ERR unknown command '{_clip(argv[0].decode('utf-8', 'replace'))}', with args beginning with: {args}")
+
+
+def _clip(text: str) -> str:
+    return text[:128]
+
+
+def load_all() -> None:
+    for module in COMMAND_MODULES:
+        importlib.import_module(module)

@@ -1,0 +1,382 @@
+"""RESP wire format: request parsing (hiredis + inline commands) and reply encoding (RESP2/RESP3).
+
+Commands return plain Python values; this module alone decides how they look on the wire:
+
+    bytes -> bulk string          str -> simple string (+OK)     int -> integer
+    None -> null bulk / RESP3 null NULL_ARRAY -> *-1 / RESP3 null  float -> RESP3 double / RESP2 bulk
+    list, tuple -> array          dict -> RESP3 map / flat array  set, frozenset -> RESP3 set / array
+    ReplyError -> -ERR ...        Push -> RESP3 push / array       Verbatim, BigNumber, Raw
+"""
+
+from __future__ import annotations
+
+import math
+
+import hiredis
+
+
+class ReplyError(Exception):
+    """An error reply. The message includes the error code prefix (`ERR`, `WRONGTYPE`, ...)."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ProtocolError(Exception):
+    """Malformed request: reply `-ERR Protocol error: ...` and close the connection.
+
+    `requests` holds the well-formed requests that came before the bad one: they still run.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.requests: list[list[bytes]] = []
+
+
+class Push(list):
+    """An out-of-band message: RESP3 push frame, or a plain array in RESP2."""
+
+    __slots__ = ()
+
+
+class Verbatim(str):
+    """A RESP3 verbatim string (`=`), a bulk string in RESP2."""
+
+    __slots__ = ()
+
+
+class BigNumber(int):
+    """A RESP3 big number (`(`), a bulk string in RESP2."""
+
+    __slots__ = ()
+
+
+class Raw(bytes):
+    """A reply already encoded on the wire; the same bytes in RESP2 and RESP3."""
+
+    __slots__ = ()
+
+
+class _NullArray:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NULL_ARRAY"
+
+
+NULL_ARRAY = _NullArray()
+OK = "OK"
+
+
+def format_double(value: float) -> bytes:
+    """Redis 7.0's `%.17g` rendering of a double reply (ZSCORE, GEODIST, ...)."""
+    if math.isinf(value):
+        return b"inf" if value > 0 else b"-inf"
+    if math.isnan(value):
+        return b"nan"
+    if value.is_integer() and abs(value) < 1e17:
+        return b"%d" % value
+    return b"%.17g" % value
+
+
+def _encode(r: object, out: list[bytes], resp3: bool) -> None:
+    t = type(r)
+    if t is bytes:
+        out.append(b"$%d\r\n%s\r\n" % (len(r), r))
+    elif t is str:
+        out.append(b"+%s\r\n" % r.encode())
+    elif t is int:
+        out.append(b":%d\r\n" % r)
+    elif r is None:
+        out.append(b"_\r\n" if resp3 else b"$-1\r\n")
+    elif t is list or t is tuple:
+        out.append(b"*%d\r\n" % len(r))
+        for item in r:
+            _encode(item, out, resp3)
+    elif t is Raw:
+        out.append(r)
+    elif isinstance(r, ReplyError):
+        out.append(b"-%s\r\n" % r.message.encode())
+    elif t is float:
+        text = format_double(r)
+        out.append(b",%s\r\n" % text if resp3 else b"$%d\r\n%s\r\n" % (len(text), text))
+    elif t is dict:
+        if resp3:
+            out.append(b"%%%d\r\n" % len(r))
+        else:
+            out.append(b"*%d\r\n" % (2 * len(r)))
+        for k, v in r.items():
+            _encode(k, out, resp3)
+            _encode(v, out, resp3)
+    elif t is set or t is frozenset:
+        out.append(b"~%d\r\n" % len(r) if resp3 else b"*%d\r\n" % len(r))
+        for item in r:
+            _encode(item, out, resp3)
+    elif r is NULL_ARRAY:
+        out.append(b"_\r\n" if resp3 else b"*-1\r\n")
+    elif t is Push:
+        out.append(b">%d\r\n" % len(r) if resp3 else b"*%d\r\n" % len(r))
+        for item in r:
+            _encode(item, out, resp3)
+    elif t is Verbatim:
+        data = r.encode()
+        if resp3:
+            out.append(b"=%d\r\ntxt:%s\r\n" % (len(data) + 4, data))
+        else:
+            out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    elif t is BigNumber:
+        out.append(b"(%d\r\n" % r if resp3 else b"$%d\r\n%d\r\n" % (len(str(r)), r))
+    elif t is bool:
+        out.append((b"#t\r\n" if r else b"#f\r\n") if resp3 else (b":1\r\n" if r else b":0\r\n"))
+    else:
+        raise TypeError(f"cannot encode reply of type {t.__name__}")
+
+
+def encode_reply(reply: object, resp3: bool = False) -> bytes:
+    """Encode one reply value as RESP2 (or RESP3 when `resp3`)."""
+    t = type(reply)
+    if t is bytes:
+        return b"$%d\r\n%s\r\n" % (len(reply), reply)
+    if t is int:
+        return b":%d\r\n" % reply
+    if t is Raw:
+        return reply
+    out: list[bytes] = []
+    _encode(reply, out, resp3)
+    return out[0] if len(out) == 1 else b"".join(out)
+
+
+# Inline commands (a person typing into telnet) are split like Redis's sdssplitargs.
+_ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
+_HEX = b"0123456789abcdefABCDEF"
+
+
+def split_inline(line: bytes) -> list[bytes]:
+    """Split an inline request into arguments with Redis's quoting rules."""
+    args: list[bytes] = []
+    i, n = 0, len(line)
+    while True:
+        while i < n and line[i] in b" \t\n\r\v\f":
+            i += 1
+        if i >= n:
+            return args
+        cur = bytearray()
+        in_dq = in_sq = False
+        while True:
+            if in_dq:
+                if i >= n:
+                    raise ProtocolError("unbalanced quotes in request")
+                c = line[i]
+                if c == 92 and i + 3 < n and line[i + 1] == ord("x") and line[i + 2] in _HEX and line[i + 3] in _HEX:
+                    cur.append(int(line[i + 2 : i + 4], 16))
+                    i += 3
+                elif c == 92 and i + 1 < n:
+                    i += 1
+                    cur.append(_ESCAPES.get(line[i], line[i]))
+                elif c == 34:
+                    if i + 1 < n and line[i + 1] not in b" \t\n\r\v\f":
+                        raise ProtocolError("unbalanced quotes in request")
+                    in_dq = False
+                    i += 1
+                    break
+                else:
+                    cur.append(c)
+            elif in_sq:
+                if i >= n:
+                    raise ProtocolError("unbalanced quotes in request")
+                c = line[i]
+                if c == 92 and i + 1 < n and line[i + 1] == 39:
+                    i += 1
+                    cur.append(39)
+                elif c == 39:
+                    if i + 1 < n and line[i + 1] not in b" \t\n\r\v\f":
+                        raise ProtocolError("unbalanced quotes in request")
+                    in_sq = False
+                    i += 1
+                    break
+                else:
+                    cur.append(c)
+            else:
+                if i >= n:
+                    break
+                c = line[i]
+                if c in b" \t\n\r\v\f":
+                    break
+                if c == 34:
+                    in_dq = True
+                elif c == 39:
+                    in_sq = True
+                else:
+                    cur.append(c)
+            i += 1
+        args.append(bytes(cur))
+
+
+MAX_INLINE_SIZE = 64 * 1024
+
+
+class RequestParser:
+    """Turns the bytes a client sends into argument vectors.
+
+    RESP multibulk requests go through hiredis; a request that does not start with `*` is an
+    inline command. When a read ends inside a frame, the frame's header is checked at once, so a
+    declared oversized bulk is refused before it is buffered, as Redis does.
+    """
+
+    __slots__ = ("_reader", "_inline", "max_bulk_len", "max_query_buffer", "authenticated")
+
+    def __init__(self, max_bulk_len: int, max_query_buffer: int) -> None:
+        self._reader = hiredis.Reader()
+        self._inline = b""
+        self.max_bulk_len = max_bulk_len
+        self.max_query_buffer = max_query_buffer
+        self.authenticated = True
+
+    def feed(self, data: bytes) -> list[list[bytes]]:
+        """Return the complete requests in `data` (plus what was buffered). Raises ProtocolError."""
+        requests: list[list[bytes]] = []
+        try:
+            return self._parse(data, requests)
+        except ProtocolError as exc:
+            exc.requests = requests
+            raise
+
+    def _parse(self, data: bytes, requests: list[list[bytes]]) -> list[list[bytes]]:
+        reader = self._reader
+        at_boundary = not reader.has_data()
+        if self._inline or (at_boundary and data[:1] != b"*"):
+            data = self._feed_inline(self._inline + data, requests)
+            if not data:
+                return requests
+        reader.feed(data)
+        gets = reader.gets
+        while True:
+            try:
+                req = gets()
+            except hiredis.ProtocolError:
+                if not at_boundary:
+                    raise ProtocolError("invalid bulk length") from None
+                offset, error = _walk_frames(data)
+                if offset < len(data) and data[offset] != 42:
+                    # a RESP batch followed by an inline command in the same read
+                    self._reader = hiredis.Reader()
+                    return self._parse(data[offset:], requests)
+                raise ProtocolError(error) from None
+            if req is False:
+                break
+            if type(req) is list:
+                for arg in req:
+                    if type(arg) is not bytes:
+                        raise ProtocolError(_walk_frames(data)[1] if at_boundary else "invalid bulk length")
+                if req:
+                    requests.append(req)
+            elif req is not None:
+                raise ProtocolError(_walk_frames(data)[1] if at_boundary else "invalid multibulk length")
+            if not reader.has_data():
+                # the buffer ended on a frame boundary: a following request may be inline
+                return requests
+        if at_boundary:
+            _check_incomplete_frame(data, self.max_bulk_len, self.authenticated)
+        buffered = reader.len()
+        if buffered > self.max_query_buffer:
+            raise ProtocolError("query buffer limit")
+        if buffered > self.max_bulk_len + 65536:
+            raise ProtocolError("invalid bulk length")
+        return requests
+
+    def _feed_inline(self, buf: bytes, requests: list[list[bytes]]) -> bytes:
+        """Consume inline lines from `buf`; return the rest when a RESP frame starts."""
+        while buf and buf[:1] != b"*":
+            end = buf.find(b"\n")
+            if end < 0:
+                if len(buf) > MAX_INLINE_SIZE:
+                    raise ProtocolError("too big inline request")
+                self._inline = buf
+                return b""
+            line, buf = buf[:end], buf[end + 1 :]
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            args = split_inline(line)
+            if args:
+                requests.append(args)
+        self._inline = b""
+        return buf
+
+
+def _read_line(buf: bytes, pos: int) -> tuple[bytes | None, int]:
+    end = buf.find(b"\r\n", pos)
+    if end < 0:
+        return None, pos
+    return buf[pos:end], end + 2
+
+
+def _check_incomplete_frame(buf: bytes, max_bulk_len: int, authenticated: bool) -> None:
+    """Walk the complete frames of `buf`, then refuse the trailing incomplete one if its
+    declared counts already break a limit (Redis's texts)."""
+    pos = 0
+    n = len(buf)
+    while pos < n:
+        line, pos = _read_line(buf, pos + 1)
+        if line is None:
+            if n - pos > MAX_INLINE_SIZE:
+                raise ProtocolError("too big mbulk count string")
+            return
+        count = _parse_len(line)
+        if count is None or count > 1024 * 1024 * 1024:
+            raise ProtocolError("invalid multibulk length")
+        if not authenticated and count > 10:
+            raise ProtocolError("unauthenticated multibulk length")
+        for _ in range(count):
+            if pos >= n:
+                return
+            if buf[pos] != 36:
+                raise ProtocolError(f"expected '$', got '{chr(buf[pos])}'")
+            line, after = _read_line(buf, pos + 1)
+            if line is None:
+                if n - pos > MAX_INLINE_SIZE:
+                    raise ProtocolError("too big bulk count string")
+                return
+            size = _parse_len(line)
+            if size is None or size > max_bulk_len:
+                raise ProtocolError("invalid bulk length")
+            if not authenticated and size > 16384:
+                raise ProtocolError("unauthenticated bulk length")
+            pos = after + size + 2
+            if pos > n:
+                return
+
+
+def _parse_len(line: bytes) -> int | None:
+    try:
+        n = int(line)
+    except ValueError:
+        return None
+    return n if n >= 0 or n == -1 else None
+
+
+def _walk_frames(buf: bytes) -> tuple[int, str]:
+    """Skip well-formed frames from the start of `buf`; return where the first bad one starts
+    and how Redis's parser names its fault."""
+    pos = 0
+    while pos < len(buf):
+        start = pos
+        if buf[pos] != 42:
+            return start, "invalid multibulk length"
+        line, pos = _read_line(buf, pos + 1)
+        count = _parse_len(line) if line is not None else None
+        if count is None:
+            return start, "invalid multibulk length"
+        for _ in range(max(count, 0)):
+            if pos >= len(buf):
+                return start, "invalid bulk length"
+            if buf[pos] != 36:
+                return start, f"expected '$', got '{chr(buf[pos])}'"
+            line, pos = _read_line(buf, pos + 1)
+            size = _parse_len(line) if line is not None else None
+            if size is None or size < 0:
+                return start, "invalid bulk length"
+            pos += size + 2
+    return pos, "invalid multibulk length"

@@ -1,0 +1,255 @@
+"""The Redis-compatible server's state and its command dispatch (Redis's `processCommand` + `call`).
+
+`RedisServer` owns the keyspace, the clients, statistics and the periodic cron. `execute()` is the
+single path every command takes: lookup in the command table, arity, auth and context checks,
+MULTI queuing, the call itself with its statistics, slowlog and MONITOR feed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import time
+from collections import deque
+from typing import Any
+
+from dynamis import REDIS_VERSION, __version__
+from dynamis.config import Config
+from dynamis.kv import commands as cmdtable
+from dynamis.kv.client import Client
+from dynamis.kv.keyspace import Keyspace
+from dynamis.kv.protocol import ReplyError
+
+log = logging.getLogger("dynamis")
+
+NOAUTH = ReplyError("NOAUTH Authentication required.")
+QUEUED = "QUEUED"
+_MULTI_CONTROL = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
+
+
+class SlowlogEntry:
+    __slots__ = ("id", "time", "duration", "argv", "addr", "name")
+
+    def __init__(self, entry_id: int, duration: int, argv: list[bytes], client: Client) -> None:
+        self.id = entry_id
+        self.time = int(time.time())
+        self.duration = duration
+        # Redis keeps at most 32 arguments and 128 bytes of each
+        if len(argv) > 32:
+            argv = argv[:31] + [b"... (%d more arguments)" % (len(argv) - 31)]
+        self.argv = [a if len(a) <= 128 else a[:128] + b"... (%d more bytes)" % (len(a) - 128) for a in argv]
+        self.addr = client.addr.encode()
+        self.name = client.name
+
+
+class RedisServer:
+    """Everything the Redis-compatible side shares between clients."""
+
+    def __init__(self, config: Config | None = None) -> None:
+        cmdtable.load_all()
+        self.config = config or Config()
+        self.keyspace = Keyspace(self.config["databases"])
+        self.clients: dict[int, Client] = {}
+        self._ids = itertools.count(1)
+        self.start_time = time.time()
+        self.monitors: list[Client] = []
+        self.slowlog: deque[SlowlogEntry] = deque(maxlen=self.config["slowlog-max-len"])
+        self._slowlog_ids = itertools.count(0)
+        self.slowlog_threshold_ns = self.config["slowlog-log-slower-than"] * 1000
+        self.latency_events: dict[str, deque[tuple[int, int]]] = {}
+        self.active_expire_enabled = True
+        self.paused_until = 0.0
+        self.pause_writes_only = False
+        self.shutdown_requested: asyncio.Future[bool] | None = None
+        self.stats = {"total_connections_received": 0, "total_commands_processed": 0,
+                      "rejected_connections": 0, "total_net_input_bytes": 0, "total_net_output_bytes": 0,
+                      "total_error_replies": 0, "unexpected_error_replies": 0, "keyspace_hits": 0,
+                      "keyspace_misses": 0, "evicted_keys": 0, "expired_stale_perc": 0}
+        self.error_stats: dict[str, int] = {}
+        self.last_save = int(time.time())
+        self.ports: list[int] = []
+        self.run_id = os.urandom(20).hex()
+        self.version = REDIS_VERSION
+        self.dynamis_version = __version__
+        self._watch_config()
+
+    def _watch_config(self) -> None:
+        def slowlog_len(value: int) -> None:
+            self.slowlog = deque(self.slowlog, maxlen=value)
+
+        def slowlog_threshold(value: int) -> None:
+            self.slowlog_threshold_ns = value * 1000
+
+        self.config.on_change["slowlog-max-len"] = slowlog_len
+        self.config.on_change["slowlog-log-slower-than"] = slowlog_threshold
+        self.config.on_change["notify-keyspace-events"] = self._set_notify_flags
+        self._set_notify_flags(self.config["notify-keyspace-events"])
+
+    def _set_notify_flags(self, flags: str) -> None:
+        self.keyspace.notify_flags = flags if ("K" in flags or "E" in flags) else ""
+
+    # -- clients ---------------------------------------------------------------------------
+
+    def new_client(self, addr: str = "", laddr: str = "", fd: int = -1) -> Client:
+        client = Client(self, next(self._ids), addr, laddr, fd)
+        self.clients[client.id] = client
+        self.stats["total_connections_received"] += 1
+        return client
+
+    def remove_client(self, client: Client) -> None:
+        self.clients.pop(client.id, None)
+        if client.monitor:
+            self.monitors.remove(client)
+        self.unwatch(client)
+
+    def pubsub_count(self, client: Client, kind: str) -> int:
+        return 0
+
+    def reset_client(self, client: Client) -> None:
+        """RESET: back to a fresh connection's state (db 0, RESP2, no MULTI/WATCH/name/modes)."""
+        self.unwatch(client)
+        client.multi = None
+        client.multi_error = False
+        client.select(0)
+        client.resp = 2
+        client.name = b""
+        client.reply_mode = "on"
+        client.no_evict = False
+        if client.monitor:
+            client.monitor = False
+            self.monitors.remove(client)
+        client.authenticated = not self.config["requirepass"]
+        client.user = "default"
+
+    def unwatch(self, client: Client) -> None:
+        for key in client.watched:
+            watchers = self.keyspace.watching.get(key)
+            if watchers is not None:
+                watchers.discard(client)
+                if not watchers:
+                    del self.keyspace.watching[key]
+        client.watched.clear()
+        client.watch_dirty = False
+
+    # -- dispatch --------------------------------------------------------------------------
+
+    def execute(self, client: Client, argv: list[bytes]) -> Any:
+        """Run one request from `client` and return its reply (Redis's processCommand)."""
+        cmd = cmdtable.COMMANDS.get(argv[0])
+        if cmd is None or cmd.handler is None:
+            cmd = cmdtable.lookup(argv)
+            if cmd is None or cmd.handler is None:
+                if cmd is not None and len(argv) == 1:
+                    return self._reject(client, cmd, cmdtable.arity_error(cmd))
+                return self._reject(client, None, cmdtable.unknown_command_error(argv))
+        arity = cmd.arity
+        if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
+            return self._reject(client, cmd, cmdtable.arity_error(cmd))
+        if not client.authenticated and not cmd.no_auth:
+            return self._reject(client, cmd, NOAUTH)
+        if client.multi is not None and cmd.name not in _MULTI_CONTROL:
+            if cmd.no_multi:
+                return self._reject(client, cmd, ReplyError("ERR Command not allowed inside a transaction"))
+            client.multi.append((cmd, argv))
+            return QUEUED
+        if client.subscriptions and client.resp == 2 and not cmd.pubsub_ok:
+            return self._reject(client, cmd, ReplyError(
+                f"ERR Can't execute '{cmd.full_name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
+                "are allowed in this context"))
+        return self.call(client, cmd, argv)
+
+    def _reject(self, client: Client, cmd: cmdtable.Command | None, error: ReplyError) -> ReplyError:
+        if cmd is not None:
+            cmd.rejected_calls += 1
+        if client.multi is not None:
+            client.multi_error = True
+        self.count_error(error)
+        return error
+
+    def count_error(self, error: ReplyError) -> None:
+        self.stats["total_error_replies"] += 1
+        code = error.message.split(" ", 1)[0]
+        self.error_stats[code] = self.error_stats.get(code, 0) + 1
+
+    def call(self, client: Client, cmd: cmdtable.Command, argv: list[bytes]) -> Any:
+        """Execute `cmd` (Redis's call()): statistics, slowlog and MONITOR around the handler."""
+        if self.monitors:
+            self._feed_monitors(client, argv)
+        start = time.perf_counter_ns()
+        try:
+            reply = cmd.handler(client, argv)
+        except ReplyError as exc:
+            reply = exc
+        except Exception as exc:  # a bug must not take the server down: report it like Redis's panic-free path
+            if any(type(a) is not bytes for a in argv):
+                raise
+            log.exception("internal error running %s", cmd.full_name)
+            reply = ReplyError(f"ERR internal error: {type(exc).__name__}: {exc}")
+        duration = time.perf_counter_ns() - start
+        cmd.calls += 1
+        cmd.usec += duration
+        self.stats["total_commands_processed"] += 1
+        if isinstance(reply, ReplyError):
+            cmd.failed_calls += 1
+            self.count_error(reply)
+        if duration > self.slowlog_threshold_ns >= 0:
+            self.slowlog.appendleft(SlowlogEntry(next(self._slowlog_ids), duration // 1000, argv, client))
+        client.last_command = cmd.full_name
+        return reply
+
+    def _feed_monitors(self, client: Client, argv: list[bytes]) -> None:
+        now = time.time()
+        args = " ".join('"' + _monitor_escape(a) + '"' for a in argv)
+        line = f"{now:.6f} [{client.db.id} {client.addr or 'lua'}] {args}"
+        for monitor in list(self.monitors):
+            if monitor is not client:
+                monitor.write_push(line)
+
+    # -- cron ------------------------------------------------------------------------------
+
+    async def cron(self) -> None:
+        """Periodic work at `hz` (Redis's serverCron): active expiry, idle client timeouts."""
+        while True:
+            hz = max(self.config["hz"], 1)
+            await asyncio.sleep(1 / hz)
+            if self.active_expire_enabled and not self.paused_until > time.time():
+                # 25% of each cron period at most, as Redis's ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC
+                deadline = time.perf_counter() + 0.25 / hz
+                for db in self.keyspace.dbs:
+                    if db.expires:
+                        db.active_expire(deadline)
+                    if time.perf_counter() > deadline:
+                        break
+            timeout = self.config["timeout"]
+            if timeout:
+                now = time.time()
+                for client in list(self.clients.values()):
+                    if (now - client.last_interaction > timeout and not client.subscriptions
+                            and not client.monitor and client.fd >= 0):
+                        client.close()
+
+
+def _monitor_escape(arg: bytes) -> str:
+    out = []
+    for b in arg:
+        if b == 0x5C:
+            out.append("\\\\")
+        elif b == 0x22:
+            out.append('\\"')
+        elif b == 0x0A:
+            out.append("\\n")
+        elif b == 0x0D:
+            out.append("\\r")
+        elif b == 0x09:
+            out.append("\\t")
+        elif b == 0x07:
+            out.append("\\a")
+        elif b == 0x08:
+            out.append("\\b")
+        elif 32 <= b < 127:
+            out.append(chr(b))
+        else:
+            out.append("\\x%02x" % b)
+    return "".join(out)

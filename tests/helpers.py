@@ -1,0 +1,143 @@
+"""Test helpers: free ports, raw RESP connections, and the differential oracle against real Redis."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import hiredis
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 15.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on port {port}")
+
+
+def encode_command(args: Sequence[Any]) -> bytes:
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        if isinstance(a, str):
+            a = a.encode()
+        elif isinstance(a, (int, float)):
+            a = str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+class RawConnection:
+    """A RESP connection that returns each reply's exact bytes (and hiredis's parse of them)."""
+
+    def __init__(self, port: int, timeout: float = 10.0) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.reader = hiredis.Reader()
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def read_reply(self) -> tuple[bytes, Any]:
+        raw = b""
+        while True:
+            reply = self.reader.gets()
+            if reply is not False:
+                return raw, reply
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise ConnectionError("connection closed")
+            raw += chunk
+            self.reader.feed(chunk)
+
+    def call(self, *args: Any) -> bytes:
+        """Send one command and return the raw bytes of its reply (one command in flight at a time)."""
+        self.send(encode_command(args))
+        raw, _ = self.read_reply()
+        return raw
+
+    def read_all(self, wait: float = 0.3) -> bytes:
+        """Everything the server sends until it is quiet (or closes): for protocol-error tests."""
+        self.sock.settimeout(wait)
+        out = b""
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return out + b"<closed>"
+                out += chunk
+        except TimeoutError:
+            return out
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def start_redis_server(port: int) -> subprocess.Popen:
+    """The oracle: Debian's redis-server 7.0 with no persistence, on its own port."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed (apt-get install redis-server): the differential tests need it")
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--daemonize", "no", "--protected-mode", "no", "--enable-debug-command", "yes"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(port, proc=proc)
+    return proc
+
+
+def start_dynamis(port: int, *args: str, data_dir: str | None = None, env: dict[str, str] | None = None,
+                  **popen: Any) -> subprocess.Popen:
+    """`dynamis serve` in a subprocess (for CLI, signal and crash tests)."""
+    cmd = [sys.executable, "-m", "dynamis", "serve", "--port", str(port), "--dynamo-port", "0"]
+    if data_dir is not None:
+        cmd += ["--dir", data_dir]
+    cmd += list(args)
+    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, **popen)
+    wait_for_port(port, proc=proc)
+    return proc
+
+
+class Differential:
+    """Sends the same commands to real Redis and to dynamis and compares the replies byte for byte."""
+
+    def __init__(self, redis_port: int, dynamis_port: int, resp: int = 2) -> None:
+        self.redis = RawConnection(redis_port)
+        self.dynamis = RawConnection(dynamis_port)
+        if resp == 3:
+            self.redis.call("HELLO", "3")
+            self.dynamis.call("HELLO", "3")
+        for conn in (self.redis, self.dynamis):
+            conn.call("FLUSHALL")
+
+    def both(self, *args: Any) -> tuple[bytes, bytes]:
+        return self.redis.call(*args), self.dynamis.call(*args)
+
+    def check(self, *args: Any) -> bytes:
+        """Run one command on both; assert identical replies; return the reply."""
+        expected, actual = self.both(*args)
+        assert actual == expected, f"{args!r}:\n  redis:   {expected!r}\n  dynamis: {actual!r}"
+        return actual
+
+    def check_all(self, commands: Iterable[Sequence[Any]]) -> None:
+        for args in commands:
+            self.check(*args)
+
+    def close(self) -> None:
+        self.redis.close()
+        self.dynamis.close()
