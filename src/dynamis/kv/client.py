@@ -39,6 +39,7 @@ class Client:
         self.multi_error = False
         self.watched: set[tuple[int, bytes]] = set()
         self.watch_dirty = False
+        self.deny_blocking = False  # inside EXEC or a script: blocking commands act as non-blocking
         self.reply_mode = "on"  # CLIENT REPLY ON|OFF|SKIP
         self.no_evict = False
         self.monitor = False

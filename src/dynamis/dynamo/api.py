@@ -1,0 +1,969 @@
+"""The DynamoDB operations, usable in-process: `await DynamoEngine(storage).call("PutItem", body, region)`.
+
+Each operation validates its request on the event loop, then hands one closure to storage: writes run on
+the writer thread (read-check-write atomically, since that thread runs writes one after another) and reads
+on a reader thread, so neither the SQL nor the per-item expression work stalls the loop. Items travel as
+the JSON bytes stored on disk and are embedded in responses with orjson.Fragment, unparsed.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+import uuid
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from . import capacity
+from .errors import DynamoError, condition_failed, in_use, invalid_param, not_found, validation
+from .expressions import legacy
+from .expressions.evaluate import (
+    ExpressionContext,
+    apply_update,
+    condition_holds,
+    key_condition,
+    project,
+    projection_paths,
+)
+from .expressions.parser import Parsed
+from .storage import Storage, TableRows
+from .values import check_item, check_value, item_size, key_bytes
+
+MAX_ITEM_BYTES = 400 * 1024
+PAGE_BYTES = 1024 * 1024
+BATCH_GET_BYTES = 16 * 1024 * 1024
+ACCOUNT = "000000000000"
+_TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
+_CATALOG = ("CREATE TABLE IF NOT EXISTS catalog (region TEXT NOT NULL, name TEXT NOT NULL, sql_name TEXT NOT NULL,"
+            " description BLOB NOT NULL, item_count INTEGER NOT NULL, size_bytes INTEGER NOT NULL,"
+            " PRIMARY KEY (region, name)) WITHOUT ROWID")
+Key = tuple[int, bytes, bytes]
+
+
+def _constraint_errors(errors: list[str]) -> DynamoError:
+    count = len(errors)
+    return validation(f"{count} validation error{'s' if count > 1 else ''} detected: " + "; ".join(errors))
+
+
+def _check_name(value: Any, field: str, errors: list[str], required: bool = True) -> None:
+    """DynamoDB's constraints on table and index names, appended in its wording."""
+    if value is None:
+        if required:
+            errors.append(f"Value null at '{field}' failed to satisfy constraint: Member must not be null")
+        return
+    if not _TABLE_NAME.fullmatch(value):
+        errors.append(f"Value '{value}' at '{field}' failed to satisfy constraint: Member must satisfy regular "
+                      "expression pattern: [a-zA-Z0-9_.-]+")
+    if len(value) < 3:
+        errors.append(f"Value '{value}' at '{field}' failed to satisfy constraint: Member must have length "
+                      "greater than or equal to 3")
+    if len(value) > 255:
+        errors.append(f"Value '{value}' at '{field}' failed to satisfy constraint: Member must have length less "
+                      "than or equal to 255")
+
+
+def _table_name(body: dict[str, Any]) -> str:
+    errors: list[str] = []
+    name = body.get("TableName")
+    _check_name(name, "tableName", errors)
+    if errors:
+        raise _constraint_errors(errors)
+    return name
+
+
+def _enum(body: dict[str, Any], field: str, wire: str, allowed: tuple[str, ...]) -> Any:
+    value = body.get(field)
+    if value is not None and value not in allowed:
+        raise _constraint_errors([f"Value '{value}' at '{wire}' failed to satisfy constraint: Member must "
+                                  f"satisfy enum value set: [{', '.join(allowed)}]"])
+    return value
+
+
+def _both(body: dict[str, Any], legacy_name: str, expression_name: str) -> None:
+    if body.get(legacy_name) is not None and body.get(expression_name) is not None:
+        raise validation("Can not use both expression and non-expression parameters in the same request: "
+                         f"Non-expression parameters: {{{legacy_name}}} Expression parameters: "
+                         f"{{{expression_name}}}")
+
+
+class Table:
+    """One DynamoDB table's schema, description and live counters."""
+
+    def __init__(self, region: str, description: dict[str, Any], sql_name: str, item_count: int = 0,
+                 size_bytes: int = 0) -> None:
+        self.region = region
+        self.description = description
+        self.name: str = description["TableName"]
+        self.rows = TableRows(sql_name)
+        types = {d["AttributeName"]: d["AttributeType"] for d in description["AttributeDefinitions"]}
+        schema = description["KeySchema"]
+        self.hash_key: tuple[str, str] = (schema[0]["AttributeName"], types[schema[0]["AttributeName"]])
+        self.range_key: tuple[str, str] | None = None
+        if len(schema) > 1:
+            self.range_key = (schema[1]["AttributeName"], types[schema[1]["AttributeName"]])
+        self.key_names = tuple(k["AttributeName"] for k in schema)
+        self.item_count = item_count
+        self.size_bytes = size_bytes
+        self.deleted = False
+
+    def _key_part(self, name: str, kind: str, value: dict[str, Any], limit: int, what: str) -> bytes:
+        if kind not in value:
+            raise invalid_param(f"Type mismatch for key {name} expected: {kind} actual: {next(iter(value))}")
+        data = key_bytes(kind, value)
+        if not data:
+            word = "string" if kind == "S" else "binary"
+            raise validation("One or more parameter values are not valid. The AttributeValue for a key attribute "
+                             f"cannot contain an empty {word} value. Key: {name}")
+        if len(data) > limit:
+            raise invalid_param(what)
+        return data
+
+    def _encode(self, source: dict[str, Any]) -> Key:
+        hash_name, hash_type = self.hash_key
+        pk = self._key_part(hash_name, hash_type, source[hash_name], 2048,
+                            "Size of hashkey has exceeded the maximum size limit of2048 bytes")
+        sk = b""
+        if self.range_key is not None:
+            range_name, range_type = self.range_key
+            sk = self._key_part(range_name, range_type, source[range_name], 1024,
+                                "Aggregated size of all range keys has exceeded the size limit of 1024 bytes")
+        return (zlib.crc32(pk), pk, sk)
+
+    def item_key(self, item: dict[str, Any]) -> Key:
+        """The storage key of a (validated) item, with DynamoDB's errors for missing or mistyped keys."""
+        for name in self.key_names:
+            if name not in item:
+                raise invalid_param(f"Missing the key {name} in the item")
+        return self._encode(item)
+
+    def request_key(self, key: Any, starting: bool = False) -> Key:
+        """The storage key of a Key parameter, which must name exactly the key attributes."""
+        prefix = "The provided starting key is invalid: " if starting else ""
+        if not isinstance(key, dict):
+            raise validation(prefix + "The provided key element does not match the schema")
+        for value in key.values():
+            check_value(value)
+        if len(key) != len(self.key_names) or any(
+                name not in key or kind not in key[name] for name, kind in self._key_types()):
+            raise validation(prefix + "The provided key element does not match the schema")
+        return self._encode(key)
+
+    def _key_types(self) -> list[tuple[str, str]]:
+        return [self.hash_key] + ([self.range_key] if self.range_key else [])
+
+    def key_of(self, item: dict[str, Any]) -> dict[str, Any]:
+        """The key attributes of an item (for LastEvaluatedKey)."""
+        return {name: item[name] for name in self.key_names}
+
+    def arn(self) -> str:
+        return self.description["TableArn"]
+
+    def describe(self) -> dict[str, Any]:
+        """The TableDescription with live counters."""
+        return {**self.description, "ItemCount": self.item_count, "TableSizeBytes": self.size_bytes}
+
+
+class _Request:
+    """The expression parameters of one data-plane request, bound and checked together."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.ctx = ExpressionContext(body.get("ExpressionAttributeNames"), body.get("ExpressionAttributeValues"))
+        self.body = body
+
+    def condition(self) -> Parsed | None:
+        body = self.body
+        _both(body, "Expected", "ConditionExpression")
+        if body.get("ConditionExpression") is not None:
+            return self.ctx.parse(body["ConditionExpression"], "ConditionExpression")
+        return legacy.conditions(body.get("Expected"), body.get("ConditionalOperator"), expected=True)
+
+    def filter(self, legacy_name: str) -> Parsed | None:
+        body = self.body
+        _both(body, legacy_name, "FilterExpression")
+        if body.get("FilterExpression") is not None:
+            return self.ctx.parse(body["FilterExpression"], "FilterExpression")
+        return legacy.conditions(body.get(legacy_name), body.get("ConditionalOperator"))
+
+    def projection(self) -> list[tuple] | None:
+        body = self.body
+        _both(body, "AttributesToGet", "ProjectionExpression")
+        if body.get("ProjectionExpression") is not None:
+            return projection_paths(self.ctx.parse(body["ProjectionExpression"], "ProjectionExpression"), self.ctx)
+        if body.get("AttributesToGet") is not None:
+            return legacy.projection(body["AttributesToGet"])
+        return None
+
+
+def _loads(blob: bytes | None) -> dict[str, Any]:
+    return orjson.loads(blob) if blob else {}
+
+
+class DynamoEngine:
+    """Tables per region plus every operation; the HTTP layer only maps requests onto `call`."""
+
+    def __init__(self, storage: Storage, default_region: str = "us-east-1") -> None:
+        self.storage = storage
+        self.default_region = default_region
+        self.tables: dict[tuple[str, str], Table] = {}
+        self._dirty: set[Table] = set()
+        storage.before_commit = self._persist_counters
+        storage.run_sync(self._load)
+        self._operations: dict[str, Callable[..., Any]] = {
+            name: getattr(self, re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower())
+            for name in ("CreateTable", "DescribeTable", "ListTables", "UpdateTable", "DeleteTable",
+                         "DescribeLimits", "DescribeEndpoints", "TagResource", "UntagResource",
+                         "ListTagsOfResource", "PutItem", "GetItem", "DeleteItem", "UpdateItem", "Query",
+                         "Scan", "BatchGetItem", "BatchWriteItem", "DescribeTimeToLive")
+        }
+
+    def _load(self, conn: sqlite3.Connection) -> None:
+        conn.execute(_CATALOG)
+        rows = conn.execute("SELECT region, sql_name, description, item_count, size_bytes FROM catalog")
+        for region, sql_name, description, count, size in rows.fetchall():
+            table = Table(region, orjson.loads(description), sql_name, count, size)
+            self.tables[(region, table.name)] = table
+
+    def _persist_counters(self, conn: sqlite3.Connection) -> None:
+        for table in self._dirty:
+            if not table.deleted:
+                conn.execute("UPDATE catalog SET item_count = ?, size_bytes = ? WHERE region = ? AND name = ?",
+                             (table.item_count, table.size_bytes, table.region, table.name))
+        self._dirty.clear()
+
+    def _save_description(self, conn: sqlite3.Connection, table: Table) -> None:
+        conn.execute("UPDATE catalog SET description = ? WHERE region = ? AND name = ?",
+                     (orjson.dumps(table.description), table.region, table.name))
+
+    async def call(self, operation: str, body: dict[str, Any], region: str | None = None) -> dict[str, Any]:
+        """Run one operation; raises DynamoError for anything DynamoDB would reject."""
+        handler = self._operations.get(operation)
+        if handler is None:
+            raise DynamoError("UnknownOperationException", f"Unknown operation: {operation}")
+        if not isinstance(body, dict):
+            raise DynamoError("SerializationException", "Start of structure or map found where not expected.")
+        return await handler(body, region or self.default_region)
+
+    def operations(self) -> list[str]:
+        """Names of the supported operations."""
+        return list(self._operations)
+
+    def _table(self, body: dict[str, Any], region: str, describe: bool = False) -> Table:
+        name = _table_name(body)
+        table = self.tables.get((region, name))
+        if table is None:
+            raise not_found(f"Requested resource not found: Table: {name} not found" if describe else
+                            "Requested resource not found")
+        return table
+
+    # -- control plane ------------------------------------------------------------------------------
+    async def create_table(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        errors: list[str] = []
+        name = body.get("TableName")
+        _check_name(name, "tableName", errors)
+        definitions = body.get("AttributeDefinitions")
+        schema = body.get("KeySchema")
+        if definitions is None:
+            errors.append("Value null at 'attributeDefinitions' failed to satisfy constraint: Member must not be "
+                          "null")
+        if schema is None:
+            errors.append("Value null at 'keySchema' failed to satisfy constraint: Member must not be null")
+        elif not 1 <= len(schema) <= 2:
+            bound = "greater than or equal to 1" if not schema else "less than or equal to 2"
+            errors.append(f"Value '{schema}' at 'keySchema' failed to satisfy constraint: Member must have length "
+                          f"{bound}")
+        billing = body.get("BillingMode")
+        if billing is not None and billing not in ("PROVISIONED", "PAY_PER_REQUEST"):
+            errors.append(f"Value '{billing}' at 'billingMode' failed to satisfy constraint: Member must satisfy "
+                          "enum value set: [PROVISIONED, PAY_PER_REQUEST]")
+        for i, definition in enumerate(definitions or []):
+            kind = definition.get("AttributeType")
+            if kind not in ("S", "N", "B"):
+                errors.append(f"Value '{kind}' at 'attributeDefinitions.{i + 1}.member.attributeType' failed to "
+                              "satisfy constraint: Member must satisfy enum value set: [B, N, S]")
+        for i, element in enumerate(schema or []):
+            kind = element.get("KeyType")
+            if kind not in ("HASH", "RANGE"):
+                errors.append(f"Value '{kind}' at 'keySchema.{i + 1}.member.keyType' failed to satisfy "
+                              "constraint: Member must satisfy enum value set: [HASH, RANGE]")
+        if errors:
+            raise _constraint_errors(errors)
+        if body.get("LocalSecondaryIndexes") or body.get("GlobalSecondaryIndexes"):
+            raise validation("One or more parameter values were invalid: Secondary indexes are not supported "
+                             "by this server yet")
+        names = [d["AttributeName"] for d in definitions]
+        keys = [k["AttributeName"] for k in schema]
+        if len(keys) == 2 and (any(k not in names for k in keys) or (keys[0] == keys[1] and len(names) == 1)):
+            raise validation("Invalid KeySchema: Some index key attribute have no definition")
+        if len(keys) == 1 and keys[0] not in names:
+            raise invalid_param("Some index key attributes are not defined in AttributeDefinitions. Keys: "
+                                f"[{', '.join(keys)}], AttributeDefinitions: [{', '.join(names)}]")
+        if len(keys) == 2 and keys[0] == keys[1]:
+            raise validation("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+        if schema[0]["KeyType"] != "HASH":
+            raise validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+        if len(schema) == 2 and schema[1]["KeyType"] != "RANGE":
+            raise validation("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+        if len(keys) != len(names):
+            raise invalid_param("Number of attributes in KeySchema does not exactly match number of attributes "
+                                "defined in AttributeDefinitions")
+        throughput = self._throughput(body.get("ProvisionedThroughput"), billing or "PROVISIONED")
+        if (region, name) in self.tables:
+            raise in_use(f"Table already exists: {name}")
+        now = time.time()
+        description: dict[str, Any] = {
+            "AttributeDefinitions": definitions,
+            "TableName": name,
+            "KeySchema": schema,
+            "TableStatus": "ACTIVE",
+            "CreationDateTime": now,
+            "ProvisionedThroughput": throughput,
+            "TableArn": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}",
+            "TableId": str(uuid.uuid4()),
+            "DeletionProtectionEnabled": bool(body.get("DeletionProtectionEnabled", False)),
+        }
+        if billing == "PAY_PER_REQUEST":
+            description["BillingModeSummary"] = {"BillingMode": "PAY_PER_REQUEST",
+                                                 "LastUpdateToPayPerRequestDateTime": now}
+        elif billing == "PROVISIONED":
+            description["BillingModeSummary"] = {"BillingMode": "PROVISIONED"}
+        if body.get("TableClass"):
+            description["TableClassSummary"] = {"TableClass": body["TableClass"]}
+        sse = body.get("SSESpecification")
+        if sse and sse.get("Enabled"):
+            description["SSEDescription"] = {
+                "Status": "ENABLED", "SSEType": sse.get("SSEType", "KMS"),
+                "KMSMasterKeyArn": sse.get("KMSMasterKeyId")
+                or f"arn:aws:kms:{region}:{ACCOUNT}:key/{uuid.uuid4()}"}
+        table = Table(region, description, "t_" + uuid.uuid4().hex)
+        self.tables[(region, name)] = table
+        tags = body.get("Tags") or []
+
+        def create(conn: sqlite3.Connection) -> None:
+            table.rows.create(conn)
+            conn.execute("INSERT INTO catalog VALUES (?, ?, ?, ?, 0, 0)",
+                         (region, name, table.rows.sql_name, orjson.dumps(description)))
+            conn.execute("CREATE TABLE IF NOT EXISTS tags (arn TEXT, key TEXT, value TEXT, PRIMARY KEY (arn, key))"
+                         " WITHOUT ROWID")
+            conn.executemany("INSERT OR REPLACE INTO tags VALUES (?, ?, ?)",
+                             [(table.arn(), t["Key"], t["Value"]) for t in tags])
+
+        try:
+            await self.storage.write(create)
+        except BaseException:
+            self.tables.pop((region, name), None)
+            raise
+        return {"TableDescription": {**table.describe(), "TableStatus": "CREATING"}}
+
+    @staticmethod
+    def _throughput(spec: Any, billing: str) -> dict[str, Any]:
+        if billing == "PAY_PER_REQUEST":
+            if spec:
+                raise invalid_param("Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
+                                    "BillingMode is PAY_PER_REQUEST")
+            return {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 0, "WriteCapacityUnits": 0}
+        if not spec:
+            raise invalid_param("ReadCapacityUnits and WriteCapacityUnits must both be specified when "
+                                "BillingMode is PROVISIONED")
+        errors = []
+        for field in ("ReadCapacityUnits", "WriteCapacityUnits"):
+            units = spec.get(field)
+            wire = "provisionedThroughput." + field[0].lower() + field[1:]
+            if units is None:
+                errors.append(f"Value null at '{wire}' failed to satisfy constraint: Member must not be null")
+            elif units < 1:
+                errors.append(f"Value '{units}' at '{wire}' failed to satisfy constraint: Member must have value "
+                              "greater than or equal to 1")
+        if errors:
+            raise _constraint_errors(errors)
+        for field in ("ReadCapacityUnits", "WriteCapacityUnits"):
+            if spec[field] > 1000000000000:
+                raise validation(f"Given value {spec[field]} for {field} is out of bounds")
+        return {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": spec["ReadCapacityUnits"],
+                "WriteCapacityUnits": spec["WriteCapacityUnits"]}
+
+    async def describe_table(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        return {"Table": self._table(body, region, describe=True).describe()}
+
+    async def describe_time_to_live(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        self._table(body, region, describe=True)
+        return {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}}
+
+    async def list_tables(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        limit = body.get("Limit", 100)
+        errors: list[str] = []
+        start = body.get("ExclusiveStartTableName")
+        _check_name(start, "exclusiveStartTableName", errors, required=False)
+        if not isinstance(limit, int) or limit < 1:
+            errors.append(f"Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value "
+                          "greater than or equal to 1")
+        elif limit > 100:
+            errors.append(f"Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value less "
+                          "than or equal to 100")
+        if errors:
+            raise _constraint_errors(errors)
+        names = sorted(name for r, name in self.tables if r == region)
+        if start is not None:
+            names = [n for n in names if n > start]
+        result: dict[str, Any] = {"TableNames": names[:limit]}
+        if len(names) > limit:
+            result["LastEvaluatedTableName"] = names[limit - 1]
+        return result
+
+    async def update_table(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        table = self._table(body, region)
+        description = dict(table.description)
+        billing = _enum(body, "BillingMode", "billingMode", ("PROVISIONED", "PAY_PER_REQUEST"))
+        throughput = body.get("ProvisionedThroughput")
+        changes = [k for k in ("ProvisionedThroughput", "BillingMode", "DeletionProtectionEnabled", "TableClass",
+                               "SSESpecification", "StreamSpecification", "GlobalSecondaryIndexUpdates",
+                               "ReplicaUpdates", "AttributeDefinitions") if body.get(k) is not None]
+        if not changes:
+            raise validation("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
+                             "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
+        current_billing = description.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
+        new_billing = billing or current_billing
+        if billing is not None or throughput is not None:
+            if new_billing == "PAY_PER_REQUEST" and throughput:
+                raise invalid_param("Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
+                                    "BillingMode is PAY_PER_REQUEST")
+            if new_billing == "PROVISIONED" and billing == "PROVISIONED" and current_billing != "PROVISIONED" \
+                    and not throughput:
+                raise validation("One or more parameter values were invalid: ProvisionedThroughput must be "
+                                 "specified when BillingMode is PROVISIONED")
+            old = description["ProvisionedThroughput"]
+            if throughput is not None:
+                updated = self._throughput(throughput, "PROVISIONED")
+                if (billing is None and updated["ReadCapacityUnits"] == old["ReadCapacityUnits"]
+                        and updated["WriteCapacityUnits"] == old["WriteCapacityUnits"]):
+                    raise validation(
+                        "The provisioned throughput for the table will not change. The requested value equals the "
+                        f"current value. Current ReadCapacityUnits provisioned for the table: "
+                        f"{old['ReadCapacityUnits']}. Requested ReadCapacityUnits: {updated['ReadCapacityUnits']}. "
+                        f"Current WriteCapacityUnits provisioned for the table: {old['WriteCapacityUnits']}. "
+                        f"Requested WriteCapacityUnits: {updated['WriteCapacityUnits']}. Refer to the Amazon "
+                        "DynamoDB Developer Guide for current limits and how to request higher limits.")
+                now = time.time()
+                if updated["ReadCapacityUnits"] > old["ReadCapacityUnits"] or \
+                        updated["WriteCapacityUnits"] > old["WriteCapacityUnits"]:
+                    updated["LastIncreaseDateTime"] = now
+                else:
+                    updated["LastDecreaseDateTime"] = now
+                    updated["NumberOfDecreasesToday"] = old.get("NumberOfDecreasesToday", 0) + 1
+                description["ProvisionedThroughput"] = updated
+            elif new_billing == "PAY_PER_REQUEST":
+                description["ProvisionedThroughput"] = self._throughput(None, "PAY_PER_REQUEST")
+            if new_billing == "PAY_PER_REQUEST":
+                description["BillingModeSummary"] = {"BillingMode": "PAY_PER_REQUEST",
+                                                     "LastUpdateToPayPerRequestDateTime": time.time()}
+            else:
+                description["BillingModeSummary"] = {"BillingMode": "PROVISIONED"}
+        if body.get("DeletionProtectionEnabled") is not None:
+            description["DeletionProtectionEnabled"] = bool(body["DeletionProtectionEnabled"])
+        if body.get("TableClass") is not None:
+            description["TableClassSummary"] = {"TableClass": body["TableClass"]}
+        table.description = description
+        await self.storage.write(lambda conn: self._save_description(conn, table))
+        return {"TableDescription": {**table.describe(), "TableStatus": "UPDATING"}}
+
+    async def delete_table(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        table = self._table(body, region)
+        if table.description.get("DeletionProtectionEnabled"):
+            raise validation("Resource cannot be deleted as it is currently protected against manual deletion. "
+                             "Disable deletion protection first.")
+        del self.tables[(region, table.name)]
+        table.deleted = True
+
+        def drop(conn: sqlite3.Connection) -> None:
+            table.rows.drop(conn)
+            conn.execute("DELETE FROM catalog WHERE region = ? AND name = ?", (region, table.name))
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'tags'").fetchone():
+                conn.execute("DELETE FROM tags WHERE arn = ?", (table.arn(),))
+
+        await self.storage.write(drop)
+        return {"TableDescription": {**table.describe(), "TableStatus": "DELETING"}}
+
+    async def describe_limits(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        return {"AccountMaxReadCapacityUnits": 80000, "AccountMaxWriteCapacityUnits": 80000,
+                "TableMaxReadCapacityUnits": 40000, "TableMaxWriteCapacityUnits": 40000}
+
+    async def describe_endpoints(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        return {"Endpoints": [{"Address": f"dynamodb.{region}.amazonaws.com", "CachePeriodInMinutes": 1440}]}
+
+    def _table_by_arn(self, arn: Any, region: str) -> Table:
+        for table in self.tables.values():
+            if table.arn() == arn:
+                return table
+        if not isinstance(arn, str) or not arn.startswith("arn:"):
+            raise validation(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}")
+        raise not_found(f"Requested resource not found: ResourcArn: {arn} not found")
+
+    async def tag_resource(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        table = self._table_by_arn(body.get("ResourceArn"), region)
+        tags = [(table.arn(), t["Key"], t["Value"]) for t in body.get("Tags") or []]
+        if not tags:
+            raise invalid_param("Atleast one Tag needs to be provided as Input.")
+        await self.storage.write(lambda conn: conn.executemany("INSERT OR REPLACE INTO tags VALUES (?, ?, ?)",
+                                                               tags))
+        return {}
+
+    async def untag_resource(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        table = self._table_by_arn(body.get("ResourceArn"), region)
+        keys = [(table.arn(), k) for k in body.get("TagKeys") or []]
+        if not keys:
+            raise invalid_param("Atleast one Tag Key needs to be provided as Input.")
+        await self.storage.write(lambda conn: conn.executemany("DELETE FROM tags WHERE arn = ? AND key = ?",
+                                                               keys))
+        return {}
+
+    async def list_tags_of_resource(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        table = self._table_by_arn(body.get("ResourceArn"), region)
+        rows = await self.storage.write(lambda conn: conn.execute(
+            "SELECT key, value FROM tags WHERE arn = ? ORDER BY key", (table.arn(),)).fetchall())
+        return {"Tags": [{"Key": k, "Value": v} for k, v in rows]}
+
+    # -- single items -------------------------------------------------------------------------------
+    def _track(self, table: Table, old: tuple[bytes, int] | None, new_size: int | None) -> None:
+        """Keep ItemCount/TableSizeBytes current; runs on the writer thread."""
+        if old is not None:
+            table.item_count -= 1
+            table.size_bytes -= old[1]
+        if new_size is not None:
+            table.item_count += 1
+            table.size_bytes += new_size
+        self._dirty.add(table)
+
+    @staticmethod
+    def _return_values(body: dict[str, Any], allowed: tuple[str, ...]) -> str:
+        value = body.get("ReturnValues") or "NONE"
+        if value not in ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"):
+            raise _constraint_errors([f"Value '{value}' at 'returnValues' failed to satisfy constraint: Member "
+                                      "must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, "
+                                      "UPDATED_NEW]"])
+        if value not in allowed:
+            raise validation("Return values set to invalid value")
+        on_failure = body.get("ReturnValuesOnConditionCheckFailure")
+        if on_failure not in (None, "NONE", "ALL_OLD"):
+            raise _constraint_errors([f"Value '{on_failure}' at 'returnValuesOnConditionCheckFailure' failed to "
+                                      "satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]"])
+        return value
+
+    @staticmethod
+    def _check(condition: Parsed | None, old: tuple[bytes, int] | None, ctx: ExpressionContext,
+               body: dict[str, Any]) -> None:
+        """Evaluate a write's condition against the stored item; raise ConditionalCheckFailedException."""
+        if condition is None:
+            return
+        current = _loads(old[0] if old else None)
+        if not condition_holds(condition.ast, current, ctx, "ConditionExpression"):
+            wants_item = body.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and old is not None
+            raise condition_failed(orjson.Fragment(old[0]) if wants_item else None)
+
+    async def put_item(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        table = self._table(body, region)
+        item = body.get("Item")
+        if item is None:
+            raise _constraint_errors(["Value null at 'item' failed to satisfy constraint: Member must not be null"])
+        size = check_item(item)
+        key = table.item_key(item)
+        if size > MAX_ITEM_BYTES:
+            raise validation("Item size has exceeded the maximum allowed size")
+        returns = self._return_values(body, ("NONE", "ALL_OLD"))
+        request = _Request(body)
+        condition = request.condition()
+        request.ctx.finish()
+        blob = orjson.dumps(item)
+
+        def put(conn: sqlite3.Connection) -> tuple[bytes, int] | None:
+            old = table.rows.get(conn, key)
+            self._check(condition, old, request.ctx, body)
+            table.rows.put(conn, key, size, blob)
+            self._track(table, old, size)
+            return old
+
+        old = await self.storage.write(put)
+        result: dict[str, Any] = {}
+        if returns == "ALL_OLD" and old is not None:
+            result["Attributes"] = orjson.Fragment(old[0])
+        units = capacity.write_units(max(size, old[1] if old else 0))
+        return self._with_capacity(result, table, units, body)
+
+    @staticmethod
+    def _with_capacity(result: dict[str, Any], table: Table, units: float, body: dict[str, Any]) -> dict:
+        entry = capacity.consumed(table.name, units, body.get("ReturnConsumedCapacity"))
+        if entry is not None:
+            result["ConsumedCapacity"] = entry
+        return result
+
+    async def get_item(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        table = self._table(body, region)
+        if body.get("Key") is None:
+            raise _constraint_errors(["Value null at 'key' failed to satisfy constraint: Member must not be null"])
+        key = table.request_key(body["Key"])
+        request = _Request(body)
+        paths = request.projection()
+        request.ctx.finish()
+        row = await self.storage.read(lambda conn: table.rows.get(conn, key))
+        result: dict[str, Any] = {}
+        if row is not None:
+            result["Item"] = orjson.Fragment(row[0]) if paths is None else project(orjson.loads(row[0]), paths)
+        units = capacity.read_units(row[1] if row else 0, bool(body.get("ConsistentRead")))
+        return self._with_capacity(result, table, units, body)
+
+    async def delete_item(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        table = self._table(body, region)
+        if body.get("Key") is None:
+            raise _constraint_errors(["Value null at 'key' failed to satisfy constraint: Member must not be null"])
+        key = table.request_key(body["Key"])
+        returns = self._return_values(body, ("NONE", "ALL_OLD"))
+        request = _Request(body)
+        condition = request.condition()
+        request.ctx.finish()
+
+        def delete(conn: sqlite3.Connection) -> tuple[bytes, int] | None:
+            old = table.rows.get(conn, key)
+            self._check(condition, old, request.ctx, body)
+            if old is not None:
+                table.rows.delete(conn, key)
+                self._track(table, old, None)
+            return old
+
+        old = await self.storage.write(delete)
+        result: dict[str, Any] = {}
+        if returns == "ALL_OLD" and old is not None:
+            result["Attributes"] = orjson.Fragment(old[0])
+        return self._with_capacity(result, table, capacity.write_units(old[1] if old else 0), body)
+
+    async def update_item(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        table = self._table(body, region)
+        if body.get("Key") is None:
+            raise _constraint_errors(["Value null at 'key' failed to satisfy constraint: Member must not be null"])
+        key = table.request_key(body["Key"])
+        key_item = dict(body["Key"])
+        returns = self._return_values(body, ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"))
+        request = _Request(body)
+        _both(body, "AttributeUpdates", "UpdateExpression")
+        update: Parsed | None = None
+        if body.get("UpdateExpression") is not None:
+            update = request.ctx.parse(body["UpdateExpression"], "UpdateExpression")
+        elif body.get("AttributeUpdates"):
+            update = legacy.attribute_updates(body["AttributeUpdates"])
+        condition = request.condition()
+        request.ctx.finish()
+        ctx = request.ctx
+
+        def write(conn: sqlite3.Connection) -> tuple[tuple[bytes, int] | None, dict, list, int]:
+            old = table.rows.get(conn, key)
+            self._check(condition, old, ctx, body)
+            item = _loads(old[0] if old else None)
+            if not item:
+                item.update(key_item)
+            touched: list[tuple] = []
+            if update is not None:
+                touched = apply_update(update, item, ctx, table.key_names)
+            size = item_size(item)
+            if size > MAX_ITEM_BYTES:
+                raise validation("Item size to update has exceeded the maximum allowed size")
+            table.rows.put(conn, key, size, orjson.dumps(item))
+            self._track(table, old, size)
+            return old, item, touched, size
+
+        old, item, touched, size = await self.storage.write(write)
+        result: dict[str, Any] = {}
+        attributes: dict[str, Any] | None = None
+        if returns == "ALL_NEW":
+            attributes = item
+        elif returns == "UPDATED_NEW":
+            attributes = project(item, touched)
+        elif old is not None and returns == "ALL_OLD":
+            attributes = orjson.loads(old[0])
+        elif old is not None and returns == "UPDATED_OLD":
+            attributes = project(orjson.loads(old[0]), touched)
+        if attributes:
+            result["Attributes"] = attributes
+        units = capacity.write_units(max(size, old[1] if old else 0))
+        return self._with_capacity(result, table, units, body)
+
+    # -- Query and Scan -----------------------------------------------------------------------------
+    def _select(self, body: dict[str, Any], paths: list[tuple] | None) -> str:
+        select = _enum(body, "Select", "select", ("SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES",
+                                                  "ALL_PROJECTED_ATTRIBUTES"))
+        projected_by = "ProjectionExpression" if body.get("ProjectionExpression") is not None else "AttributesToGet"
+        if select == "SPECIFIC_ATTRIBUTES" and paths is None:
+            raise validation("Must specify the AttributesToGet or ProjectionExpression when choosing to get "
+                             "SPECIFIC_ATTRIBUTES")
+        if select == "ALL_PROJECTED_ATTRIBUTES":
+            raise validation("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
+        if select == "COUNT" and paths is not None:
+            raise validation(f"Cannot specify the {projected_by} when choosing to get only the Count")
+        if select == "ALL_ATTRIBUTES" and paths is not None:
+            raise validation(f"Cannot specify the {projected_by} when choosing to get ALL_ATTRIBUTES")
+        return select or ("SPECIFIC_ATTRIBUTES" if paths is not None else "ALL_ATTRIBUTES")
+
+    @staticmethod
+    def _limit(body: dict[str, Any]) -> int | None:
+        limit = body.get("Limit")
+        if limit is not None and (not isinstance(limit, int) or limit < 1):
+            raise _constraint_errors([f"Value '{limit}' at 'limit' failed to satisfy constraint: Member must have "
+                                      "value greater than or equal to 1"])
+        return limit
+
+    @staticmethod
+    def _check_index(body: dict[str, Any]) -> None:
+        if body.get("IndexName") is not None:
+            raise validation(f"The table does not have the specified index: {body['IndexName']}")
+
+    def _page(self, table: Table, rows: Any, limit: int | None, filter_: Parsed | None,
+              paths: list[tuple] | None, select: str, ctx: ExpressionContext, kind: str) -> dict[str, Any]:
+        """Read rows up to Limit or 1 MB, filter and project them: one Query/Scan page."""
+        items: list[Any] = []
+        scanned = read_bytes = count = 0
+        last: bytes | None = None
+        for blob, size in rows:
+            scanned += 1
+            read_bytes += size
+            item = None
+            if filter_ is not None:
+                item = orjson.loads(blob)
+                keep = condition_holds(filter_.ast, item, ctx, "FilterExpression")
+            else:
+                keep = True
+            if keep:
+                count += 1
+                if select != "COUNT":
+                    if paths is not None:
+                        items.append(project(item if item is not None else orjson.loads(blob), paths))
+                    else:
+                        items.append(orjson.Fragment(blob))
+            if scanned == limit or read_bytes >= PAGE_BYTES:
+                last = blob
+                break
+        result: dict[str, Any] = {"Count": count, "ScannedCount": scanned}
+        if select != "COUNT":
+            result["Items"] = items
+        if last is not None:
+            result["LastEvaluatedKey"] = table.key_of(orjson.loads(last))
+        result["_read_bytes"] = read_bytes
+        return result
+
+    async def query(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        table = self._table(body, region)
+        self._check_index(body)
+        request = _Request(body)
+        ctx = request.ctx
+        _both(body, "KeyConditions", "KeyConditionExpression")
+        if body.get("KeyConditionExpression") is not None:
+            key_ast = ctx.parse(body["KeyConditionExpression"], "KeyConditionExpression")
+        elif body.get("KeyConditions") is not None:
+            key_ast = legacy.key_conditions(body["KeyConditions"])
+        else:
+            raise validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in "
+                             "the request.")
+        filter_ = request.filter("QueryFilter")
+        paths = request.projection()
+        ctx.finish()
+        select = self._select(body, paths)
+        limit = self._limit(body)
+        cond = key_condition(key_ast.ast, ctx, table.hash_key, table.range_key)
+        if filter_ is not None:
+            for name in _top_level_names(filter_.ast, ctx):
+                if name in table.key_names:
+                    raise validation(f"Filter Expression can only contain non-primary key attributes: Primary key "
+                                     f"attribute: {name}")
+        pk = key_bytes(table.hash_key[1], cond.hash_value)
+        bounds: list[tuple[str, bytes]] = []
+        if cond.op is not None:
+            assert table.range_key is not None
+            kind = table.range_key[1]
+            args = [key_bytes(kind, a) for a in cond.args]
+            if cond.op == "BETWEEN":
+                bounds += [(">=", args[0]), ("<=", args[1])]
+            elif cond.op == "begins_with":
+                bounds.append((">=", args[0]))
+                upper = _prefix_end(args[0])
+                if upper is not None:
+                    bounds.append(("<", upper))
+            else:
+                bounds.append((cond.op, args[0]))
+        forward = body.get("ScanIndexForward", True) is not False
+        start = body.get("ExclusiveStartKey")
+        if start is not None:
+            start_key = table.request_key(start, starting=True)
+            if start_key[1] != pk:
+                raise validation("The provided starting key is outside query boundaries based on provided key "
+                                 "conditions")
+            bounds.append((">" if forward else "<", start_key[2]))
+        h = zlib.crc32(pk)
+        result = await self.storage.read(lambda conn: self._page(
+            table, table.rows.query(conn, h, pk, bounds, forward), limit, filter_, paths, select, ctx, "Query"))
+        units = capacity.read_units(result.pop("_read_bytes"), bool(body.get("ConsistentRead")))
+        return self._with_capacity(result, table, units, body)
+
+    async def scan(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        table = self._table(body, region)
+        self._check_index(body)
+        request = _Request(body)
+        filter_ = request.filter("ScanFilter")
+        paths = request.projection()
+        request.ctx.finish()
+        select = self._select(body, paths)
+        limit = self._limit(body)
+        segment, total = body.get("Segment"), body.get("TotalSegments")
+        if segment is not None and total is None:
+            raise validation("The TotalSegments parameter is required but was not present in the request when "
+                             "Segment parameter is present")
+        if total is not None and segment is None:
+            raise validation("The Segment parameter is required but was not present in the request when "
+                             "parameter TotalSegments is present")
+        if total is not None:
+            if not 1 <= total <= 1000000:
+                bound = ("greater than or equal to 1" if total < 1 else "less than or equal to 1000000")
+                raise _constraint_errors([f"Value '{total}' at 'totalSegments' failed to satisfy constraint: "
+                                          f"Member must have value {bound}"])
+            if segment < 0:
+                raise _constraint_errors([f"Value '{segment}' at 'segment' failed to satisfy constraint: Member "
+                                          "must have value greater than or equal to 0"])
+            if segment >= total:
+                raise validation(f"The Segment parameter is zero-based and must be less than parameter "
+                                 f"TotalSegments: Segment: {segment} is not less than TotalSegments: {total}")
+        else:
+            segment, total = 0, 1
+        h_low, h_high = (segment << 32) // total, ((segment + 1) << 32) // total
+        after = None
+        if body.get("ExclusiveStartKey") is not None:
+            after = table.request_key(body["ExclusiveStartKey"], starting=True)
+        result = await self.storage.read(lambda conn: self._page(
+            table, table.rows.scan(conn, after, h_low, h_high), limit, filter_, paths, select, request.ctx,
+            "Scan"))
+        units = capacity.read_units(result.pop("_read_bytes"), bool(body.get("ConsistentRead")))
+        return self._with_capacity(result, table, units, body)
+
+    # -- batches ------------------------------------------------------------------------------------
+    async def batch_get_item(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        requests = body.get("RequestItems")
+        if not requests:
+            raise _constraint_errors(["Value null at 'requestItems' failed to satisfy constraint: Member must not "
+                                      "be null" if requests is None else
+                                      "Value '{}' at 'requestItems' failed to satisfy constraint: Member must have "
+                                      "length greater than or equal to 1"])
+        if sum(len(r.get("Keys") or []) for r in requests.values()) > 100:
+            raise validation("Too many items requested for the BatchGetItem call")
+        plans = []
+        for name, spec in requests.items():
+            table = self._table({"TableName": name}, region)
+            keys = spec.get("Keys") or []
+            if not keys:
+                raise _constraint_errors([f"Value '[]' at 'requestItems.{name}.member.keys' failed to satisfy "
+                                          "constraint: Member must have length greater than or equal to 1"])
+            encoded = [table.request_key(k) for k in keys]
+            if len(set(encoded)) != len(encoded):
+                raise validation("Provided list of item keys contains duplicates")
+            request = _Request(spec)
+            paths = request.projection()
+            request.ctx.finish()
+            plans.append((table, keys, encoded, paths, bool(spec.get("ConsistentRead"))))
+
+        def read(conn: sqlite3.Connection) -> tuple[dict, dict, list]:
+            responses: dict[str, list] = {}
+            unprocessed: dict[str, Any] = {}
+            used: list[tuple[Table, float]] = []
+            total = 0
+            for table, keys, encoded, paths, consistent in plans:
+                found = responses.setdefault(table.name, [])
+                units = 0.0
+                for i, key in enumerate(encoded):
+                    if total > BATCH_GET_BYTES:
+                        entry = unprocessed.setdefault(table.name, {**requests[table.name], "Keys": []})
+                        entry["Keys"].append(keys[i])
+                        continue
+                    row = table.rows.get(conn, key)
+                    units += capacity.read_units(row[1] if row else 0, consistent)
+                    if row is None:
+                        continue
+                    total += row[1]
+                    found.append(orjson.Fragment(row[0]) if paths is None else
+                                 project(orjson.loads(row[0]), paths))
+                used.append((table, units))
+            return responses, unprocessed, used
+
+        responses, unprocessed, used = await self.storage.read(read)
+        result: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": unprocessed}
+        mode = body.get("ReturnConsumedCapacity")
+        if mode in ("TOTAL", "INDEXES"):
+            result["ConsumedCapacity"] = [capacity.consumed(t.name, u, mode) for t, u in used]
+        return result
+
+    async def batch_write_item(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        requests = body.get("RequestItems")
+        if not requests:
+            raise _constraint_errors(["Value null at 'requestItems' failed to satisfy constraint: Member must not "
+                                      "be null" if requests is None else
+                                      "Value '{}' at 'requestItems' failed to satisfy constraint: Member must have "
+                                      "length greater than or equal to 1"])
+        if sum(len(r) for r in requests.values()) > 25:
+            raise validation("Too many items requested for the BatchWriteItem call")
+        plans: list[tuple[Table, Key, int | None, bytes | None]] = []
+        for name, entries in requests.items():
+            table = self._table({"TableName": name}, region)
+            seen: set[Key] = set()
+            for entry in entries:
+                put, delete = entry.get("PutRequest"), entry.get("DeleteRequest")
+                if (put is None) == (delete is None):
+                    raise validation("Supplied AttributeValue has more than one datatypes set, must contain "
+                                     "exactly one of the supported datatypes")
+                if put is not None:
+                    item = put.get("Item") or {}
+                    size = check_item(item)
+                    key = table.item_key(item)
+                    if size > MAX_ITEM_BYTES:
+                        raise validation("Item size has exceeded the maximum allowed size")
+                    plans.append((table, key, size, orjson.dumps(item)))
+                else:
+                    key = table.request_key(delete.get("Key"))
+                    plans.append((table, key, None, None))
+                if key in seen:
+                    raise validation("Provided list of item keys contains duplicates")
+                seen.add(key)
+
+        def write(conn: sqlite3.Connection) -> dict[str, float]:
+            units: dict[str, float] = {}
+            for table, key, size, blob in plans:
+                old = table.rows.get(conn, key)
+                if blob is not None:
+                    table.rows.put(conn, key, size, blob)
+                elif old is not None:
+                    table.rows.delete(conn, key)
+                self._track(table, old, size)
+                units[table.name] = units.get(table.name, 0.0) + capacity.write_units(
+                    max(size or 0, old[1] if old else 0))
+            return units
+
+        units = await self.storage.write(write)
+        result: dict[str, Any] = {"UnprocessedItems": {}}
+        mode = body.get("ReturnConsumedCapacity")
+        if mode in ("TOTAL", "INDEXES"):
+            result["ConsumedCapacity"] = [capacity.consumed(name, u, mode) for name, u in units.items()]
+        return result
+
+
+def _prefix_end(prefix: bytes) -> bytes | None:
+    """The smallest byte string greater than every string starting with `prefix` (None: no bound)."""
+    trimmed = prefix.rstrip(b"\xff")
+    if not trimmed:
+        return None
+    return trimmed[:-1] + bytes([trimmed[-1] + 1])
+
+
+def _top_level_names(node: Any, ctx: ExpressionContext) -> set[str]:
+    """Top-level attribute names referenced anywhere in an AST."""
+    names: set[str] = set()
+    if isinstance(node, tuple) and node:
+        if node[0] == "path":
+            names.add(ctx.resolve(node)[0])
+            return names
+        for part in node[1:] if isinstance(node[0], str) else node:
+            names |= _top_level_names(part, ctx)
+    return names
