@@ -75,6 +75,7 @@ class DynamoServer:
         for server in self._servers:
             await server.wait_closed()
         if self._web is not None:
+            self._web.pre_shutdown()  # idle keep-alive connections close now instead of at the timeout
             await self._web.shutdown(timeout=5)
         if self.storage is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.storage.close)

@@ -94,6 +94,7 @@ class Storage:
         self._reader_conns: list[sqlite3.Connection] = []
         self._readers = (ThreadPoolExecutor(readers, thread_name_prefix="dynamo-read") if self.path else None)
         self._lock = threading.Lock()
+        self.commits = 0  # transactions committed by the writer thread (group commit makes this << writes)
         # Called on the writer thread just before each commit (to persist table counters in it).
         self.before_commit: Callable[[sqlite3.Connection], None] | None = None
 
@@ -165,6 +166,7 @@ class Storage:
                 if self.before_commit is not None:
                     self.before_commit(conn)
                 conn.execute("COMMIT")
+                self.commits += 1
             except sqlite3.Error as exc:
                 log.error("dynamo storage commit failed: %s", exc)
                 if conn.in_transaction:

@@ -290,7 +290,7 @@ def _update_operand(node: tuple, item: dict[str, Any], ctx: ExpressionContext) -
                                      f"operator or function: {kind}, operand type: {next(iter(side))}")
                 raise _bad_operand_type()
         x, y = Decimal(left["N"]), Decimal(right["N"])
-        result = x.__add__(y, DECIMAL_CONTEXT) if kind == "+" else x.__sub__(y, DECIMAL_CONTEXT)
+        result = DECIMAL_CONTEXT.add(x, y) if kind == "+" else DECIMAL_CONTEXT.subtract(x, y)
         return {"N": format_decimal(result)}
     if kind == "if_not_exists":
         existing = get_path(item, ctx.resolve(node[1]))
@@ -374,7 +374,7 @@ def apply_update(
         elif "N" in value:
             if "N" not in existing:
                 raise _bad_operand_type()
-            total = Decimal(existing["N"]).__add__(Decimal(value["N"]), DECIMAL_CONTEXT)
+            total = DECIMAL_CONTEXT.add(Decimal(existing["N"]), Decimal(value["N"]))
             _assign(item, path, {"N": format_decimal(total)})
         else:
             t = next(iter(value))
