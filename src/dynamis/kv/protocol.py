@@ -5,7 +5,7 @@ Commands return plain Python values; this module alone decides how they look on 
     bytes -> bulk string          str -> simple string (+OK)     int -> integer
     None -> null bulk / RESP3 null NULL_ARRAY -> *-1 / RESP3 null  float -> RESP3 double / RESP2 bulk
     list, tuple -> array          dict -> RESP3 map / flat array  set, frozenset -> RESP3 set / array
-    ReplyError -> -ERR ...        Push -> RESP3 push / array       Verbatim, BigNumber, Raw
+    ReplyError -> -ERR ...        Push -> RESP3 push / array       Replies -> several replies       Verbatim, BigNumber, Raw
 """
 
 from __future__ import annotations
@@ -38,6 +38,12 @@ class ProtocolError(Exception):
 
 class Push(list):
     """An out-of-band message: RESP3 push frame, or a plain array in RESP2."""
+
+    __slots__ = ()
+
+
+class Replies(list):
+    """Several consecutive replies to one command (SUBSCRIBE answers once per channel)."""
 
     __slots__ = ()
 
@@ -119,6 +125,9 @@ def _encode(r: object, out: list[bytes], resp3: bool) -> None:
         out.append(b"_\r\n" if resp3 else b"*-1\r\n")
     elif t is Push:
         out.append(b">%d\r\n" % len(r) if resp3 else b"*%d\r\n" % len(r))
+        for item in r:
+            _encode(item, out, resp3)
+    elif t is Replies:
         for item in r:
             _encode(item, out, resp3)
     elif t is Verbatim:
