@@ -1,0 +1,88 @@
+"""The wire: headers DynamoDB sends, protocol-level errors, and SigV4 verification with credentials."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from dynamis.dynamo.server import DynamoOptions, DynamoServer, start_in_thread
+
+from .conftest import error
+
+
+def _post(endpoint: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(endpoint, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def test_response_headers_and_crc(client: Any, endpoint: str) -> None:
+    response = client.list_tables()
+    headers = response["ResponseMetadata"]["HTTPHeaders"]
+    assert len(headers["x-amzn-requestid"]) == 52
+    status, headers, body = _post(endpoint, b"{}", {
+        "X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Type": "application/x-amz-json-1.0",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=a/20240101/us-east-1/dynamodb/aws4_request, "
+                         "SignedHeaders=host, Signature=abc", "X-Amz-Date": "20240101T000000Z"})
+    assert status == 200 and headers["x-amz-crc32"] == str(zlib.crc32(body))
+    assert headers["Content-Type"] == "application/x-amz-json-1.0"
+
+
+def test_protocol_errors(endpoint: str) -> None:
+    status, _, body = _post(endpoint, b"{}", {"X-Amz-Target": "DynamoDB_20120810.ListTables"})
+    assert status == 400 and json.loads(body) == {
+        "__type": "com.amazon.coral.service#MissingAuthenticationTokenException",
+        "message": "Request is missing Authentication Token"}
+    auth = {"Authorization": "AWS4-HMAC-SHA256 Credential=a/20240101/us-east-1/dynamodb/aws4_request, "
+                             "SignedHeaders=host, Signature=abc", "X-Amz-Date": "20240101T000000Z"}
+    status, _, body = _post(endpoint, b"{}", {"X-Amz-Target": "DynamoDB_20120810.Nope", **auth})
+    assert status == 400 and json.loads(body)["__type"] == "com.amazon.coral.service#UnknownOperationException"
+    status, _, body = _post(endpoint, b"{not json", {"X-Amz-Target": "DynamoDB_20120810.ListTables", **auth})
+    assert status == 400 and json.loads(body)["__type"] == "com.amazon.coral.service#SerializationException"
+    with urllib.request.urlopen(endpoint, timeout=10) as response:
+        assert response.read().startswith(b"healthy: dynamodb.")
+
+
+@pytest.fixture(scope="module")
+def secured() -> Iterator[DynamoServer]:
+    server, stop = start_in_thread(DynamoOptions(port=0, in_memory=True, credentials={"AKIDGOOD": "right-secret"}))
+    yield server
+    stop()
+
+
+def _client(server: DynamoServer, key: str, secret: str) -> Any:
+    return boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{server.port}", region_name="us-east-1",
+                        aws_access_key_id=key, aws_secret_access_key=secret, config=Config(retries={"max_attempts": 1}))
+
+
+def test_sigv4_is_verified_when_credentials_are_configured(secured: DynamoServer) -> None:
+    good = _client(secured, "AKIDGOOD", "right-secret")
+    assert good.list_tables()["TableNames"] == []
+    good.create_table(TableName="secure", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                      AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    good.put_item(TableName="secure", Item={"k": {"S": "v" * 100}, "text": {"S": "spaces  and\ttabs"}})
+    assert error(_client(secured, "AKIDGOOD", "wrong").list_tables) == (
+        "InvalidSignatureException", "The request signature we calculated does not match the signature you provided. "
+        "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
+    assert error(_client(secured, "AKIDBAD", "right-secret").list_tables) == (
+        "UnrecognizedClientException", "The security token included in the request is invalid.")
+
+
+def test_expired_signature(secured: DynamoServer) -> None:
+    status, _, body = _post(f"http://127.0.0.1:{secured.port}", b"{}", {
+        "X-Amz-Target": "DynamoDB_20120810.ListTables", "X-Amz-Date": "20200101T000000Z",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDGOOD/20200101/us-east-1/dynamodb/aws4_request, "
+                         "SignedHeaders=host;x-amz-date, Signature=abc"})
+    reply = json.loads(body)
+    assert status == 400 and reply["__type"] == "com.amazon.coral.service#InvalidSignatureException"
+    assert reply["message"].startswith("Signature expired: 20200101T000000Z is now earlier than ")
