@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from dynamis.kv.protocol import ReplyError
@@ -31,12 +32,47 @@ def int_arg(text: bytes, error: ReplyError = NOT_INTEGER) -> int:
     return value
 
 
-def float_arg(text: bytes, error: ReplyError = NOT_FLOAT) -> float:
-    """A double argument as strtod reads it (inf allowed, nan refused)."""
+# what C's strtod accepts: leading spaces, decimal or hex (0x1.8p3) numbers, inf/infinity, nan(...)
+_STRTOD_RE = re.compile(
+    rb"[ \t\n\v\f\r]*([+-]?)(?:0[xX]((?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?)"
+    rb"|((?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)|([iI][nN][fF](?:[iI][nN][iI][tT][yY])?)"
+    rb"|([nN][aA][nN](?:\([0-9A-Za-z_]*\))?))")
+
+
+def strtod(text: bytes) -> tuple[float, int, bool]:
+    """C's strtod on `text`: (value, bytes consumed (0: no number), ERANGE overflow/underflow to 0)."""
+    m = _STRTOD_RE.match(text)
+    if m is None:
+        return 0.0, 0, False
+    sign, hexnum, decimal, inf, nan = m.groups()
+    negative = sign == b"-"
+    if inf is not None:
+        return (-math.inf if negative else math.inf), m.end(), False
+    if nan is not None:
+        return math.nan, m.end(), False
     try:
-        value = float(text)
-    except ValueError:
-        raise error from None
-    if value != value or text[:1].isspace() or text[-1:].isspace():
+        value = float.fromhex(hexnum.decode()) if hexnum is not None else float(decimal)
+    except OverflowError:
+        value = math.inf
+    digits = hexnum.lower().split(b"p")[0] if hexnum is not None else decimal.lower().split(b"e")[0]
+    erange = math.isinf(value) or (value == 0.0 and digits.strip(b"0.") != b"")
+    return (-value if negative else value), m.end(), erange
+
+
+def parse_double(text: bytes) -> float | None:
+    """Redis's string2d (getDoubleFromObject): the whole text is a number, no leading space,
+    no overflow, no underflow to zero, not nan."""
+    if not text or text[0] in b" \t\n\v\f\r":
+        return None
+    value, used, erange = strtod(text)
+    if used != len(text) or erange or value != value:
+        return None
+    return value
+
+
+def float_arg(text: bytes, error: ReplyError = NOT_FLOAT) -> float:
+    """A double argument as Redis's getDoubleFromObject reads it (inf allowed, nan refused)."""
+    value = parse_double(text)
+    if value is None:
         raise error
     return value
