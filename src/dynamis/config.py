@@ -103,6 +103,8 @@ class Directive:
             return text.split()
         elif self.kind == "save":
             return _parse_save(text)
+        elif self.kind == "limits":
+            return parse_output_limits(text)
         else:
             return text
         if self.minimum is not None and value < self.minimum or self.maximum is not None and value > self.maximum:
@@ -118,7 +120,35 @@ class Directive:
             return " ".join(value)
         if self.kind == "save":
             return " ".join(f"{s} {c}" for s, c in value)
+        if self.kind == "limits":
+            return " ".join(f"{cls} {hard} {soft} {secs}" for cls, (hard, soft, secs) in value.items())
         return str(value)
+
+
+_OUTPUT_CLASSES = {"normal": "normal", "replica": "slave", "slave": "slave", "pubsub": "pubsub"}
+DEFAULT_OUTPUT_LIMITS = {"normal": (0, 0, 0), "slave": (268435456, 67108864, 60), "pubsub": (33554432, 8388608, 60)}
+
+
+def parse_output_limits(text: str) -> dict[str, tuple[int, int, int]]:
+    """client-output-buffer-limit: `<class> <hard> <soft> <soft seconds>` groups (merged by Config.apply
+    into the current value, so unnamed classes keep theirs)."""
+    parts = text.split()
+    if not parts or len(parts) % 4:
+        raise ConfigError("Wrong number of arguments in buffer limit configuration.")
+    limits = {}
+    for i in range(0, len(parts), 4):
+        cls = _OUTPUT_CLASSES.get(parts[i].lower())
+        if cls is None:
+            raise ConfigError("Invalid client class specified in buffer limit configuration.")
+        try:
+            hard, soft = parse_memory(parts[i + 1]), parse_memory(parts[i + 2])
+            secs = int(parts[i + 3])
+        except (ConfigError, ValueError):
+            raise ConfigError("Error in hard, soft or soft_seconds setting in buffer limit configuration.") from None
+        if hard < 0 or soft < 0 or secs < 0:
+            raise ConfigError("Error in hard, soft or soft_seconds setting in buffer limit configuration.")
+        limits[cls] = (hard, soft, secs)
+    return limits
 
 
 def _parse_save(text: str) -> list[tuple[int, int]]:
@@ -156,11 +186,12 @@ DIRECTIVES: dict[str, Directive] = {
         Directive("hz", 10, "int", minimum=1, maximum=2**31 - 1),
         Directive("proto-max-bulk-len", 512 * 1024 * 1024, "memory", minimum=1024 * 1024, maximum=2**63 - 1),
         Directive("client-query-buffer-limit", 1024**3, "memory", minimum=1024 * 1024, maximum=2**63 - 1),
-        Directive("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
-                  "limits"),
+        Directive("client-output-buffer-limit", DEFAULT_OUTPUT_LIMITS, "limits"),
         Directive("maxmemory", 0, "memory", minimum=0, maximum=2**63 - 1),
         Directive("maxmemory-policy", "noeviction", "enum", choices=_POLICIES),
         Directive("maxmemory-samples", 5, "int", minimum=1, maximum=64),
+        Directive("lfu-log-factor", 10, "int", minimum=0, maximum=2**31 - 1),
+        Directive("lfu-decay-time", 1, "int", minimum=0, maximum=2**31 - 1),
         Directive("loglevel", "notice", "enum", choices=("debug", "verbose", "notice", "warning", "nothing")),
         Directive("logfile", "", "string", mutable=False),
         Directive("pidfile", "", "string", mutable=False),
@@ -234,6 +265,8 @@ class Config:
         if directive.kind == "save" and len(args) == 1 and args[0] == "":
             text = ""
         value = directive.parse(text)
+        if directive.kind == "limits":
+            value = {**self.values[name], **value}
         self.values[name] = value
         callback = self.on_change.get(name)
         if callback is not None and not at_startup:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from dynamis.kv.blocking import BlockedRequest
     from dynamis.kv.commands import Command
     from dynamis.kv.keyspace import Database
     from dynamis.kv.server import RedisServer
@@ -37,13 +38,24 @@ class Client:
         self.last_command = "NULL"
         self.multi: list[tuple[Command, list[bytes]]] | None = None
         self.multi_error = False
-        self.watched: set[tuple[int, bytes]] = set()
+        self.watched: dict[tuple[int, bytes], bool] = {}  # (db, key) -> already expired at WATCH time
         self.watch_dirty = False
         self.deny_blocking = False  # inside EXEC or a script: blocking commands act as non-blocking
+        self.blocked: BlockedRequest | None = None  # waiting in BLPOP, XREAD BLOCK... (kv/blocking.py)
+        self.on_unblocked: Callable[[Any], None] = _discard  # the connection delivers the reply, resumes
         self.reply_mode = "on"  # CLIENT REPLY ON|OFF|SKIP
         self.no_evict = False
         self.monitor = False
         self.subscriptions = 0  # channels + patterns + shard channels; RESP2 restricts commands when > 0
+        self.channels: dict[bytes, None] = {}
+        self.patterns: dict[bytes, None] = {}
+        self.shard_channels: dict[bytes, None] = {}
+        self.tracking = False  # CLIENT TRACKING state, see kv/tracking.py
+        self.tracking_bcast = self.tracking_optin = self.tracking_optout = self.tracking_noloop = False
+        self.tracking_redirect = 0
+        self.tracking_prefixes: list[bytes] = []
+        self.tracking_caching: bool | None = None  # CLIENT CACHING yes/no for the next command
+        self.deferred_pushes: list[Any] = []  # pushes caused by this client's own command: sent after its reply
         self.killed = False
         self.close_after_reply = False
         self.write_push: Callable[[Any], None] = _discard
@@ -62,6 +74,8 @@ class Client:
             flags += "x"
         if self.subscriptions:
             flags += "P"
+        if self.blocked is not None:
+            flags += "b"
         if self.watch_dirty:
             flags += "d"
         if self.no_evict:
@@ -77,8 +91,8 @@ class Client:
             f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
             f"name={self.name.decode('utf-8', 'replace')} age={int(now - self.created)} "
             f"idle={int(now - self.last_interaction)} flags={self.flag_string()} db={self.db.id} "
-            f"sub={self.server.pubsub_count(self, 'channels')} psub={self.server.pubsub_count(self, 'patterns')} "
-            f"ssub={self.server.pubsub_count(self, 'shard')} multi={multi} qbuf={qbuf} qbuf-free=0 "
+            f"sub={len(self.channels)} psub={len(self.patterns)} "
+            f"ssub={len(self.shard_channels)} multi={multi} qbuf={qbuf} qbuf-free=0 "
             f"argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={self.output_buffer_size()} "
             f"tot-mem={qbuf + self.output_buffer_size() + 1024} events=r cmd={self.last_command} "
             f"user={self.user} redir=-1 resp={self.resp}"

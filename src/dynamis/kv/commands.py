@@ -26,6 +26,16 @@ COMMAND_MODULES = (
     "dynamis.kv.server_commands",
     "dynamis.kv.client_commands",
     "dynamis.kv.introspection",
+    "dynamis.kv.blocking",
+    "dynamis.kv.types.hash",
+    "dynamis.kv.types.list",
+    "dynamis.kv.types.set",
+    "dynamis.kv.types.bitmap",
+    "dynamis.kv.types.hll",
+    "dynamis.kv.sort",
+    "dynamis.kv.tx",
+    "dynamis.kv.pubsub",
+    "dynamis.kv.tracking",
 )
 
 # Flags that change how dispatch treats a command (the rest are informational, as in Redis).
@@ -74,7 +84,10 @@ class Command:
 
     def __post_init__(self) -> None:
         self.is_write = WRITE in self.flags
-        self.may_replicate = self.is_write
+        self.readonly = READONLY in self.flags
+        self.fast = FAST in self.flags
+        self.skip_monitor = ADMIN in self.flags or "skip_monitor" in self.flags
+        self.may_replicate = self.is_write or "may_replicate" in self.flags
         self.no_multi = NO_MULTI in self.flags
         self.no_auth = NO_AUTH in self.flags
         self.pubsub_ok = self.name in _RESP2_SUBSCRIBED_ALLOWED
@@ -193,6 +206,12 @@ def unknown_command_error(argv: list[bytes]) -> ReplyError:
         )
     args = "".join(f"'{_clip(a.decode('utf-8', 'replace'))}' " for a in argv[1:])
     return ReplyError(f"ERR unknown command '{_clip(argv[0].decode('utf-8', 'replace'))}', with args beginning with: {args}")
+
+
+def help_reply(name: str, lines: list[str]) -> list[str]:
+    """Redis's addReplyHelp: the usage line, the subcommands' lines, then HELP's own entry."""
+    return [f"{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", *lines, "HELP",
+            "    Prints this help."]
 
 
 def _clip(text: str) -> str:

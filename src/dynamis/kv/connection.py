@@ -12,19 +12,24 @@ import socket
 import time
 from typing import Any
 
+from dynamis.kv.blocking import BlockedRequest, block_client, timeout_client
 from dynamis.kv.protocol import ProtocolError, Push, ReplyError, RequestParser, encode_reply
-from dynamis.kv.server import RedisServer
+from dynamis.kv.server import POSTPONED, RedisServer
 
 log = logging.getLogger("dynamis")
 
 
 class RespConnection(asyncio.Protocol):
-    __slots__ = ("server", "transport", "client", "parser", "_execute", "_closed", "_stats")
+    __slots__ = ("server", "transport", "client", "parser", "_execute", "_closed", "_stats", "_soft_limit_since",
+                 "_held", "_block_timer")
 
     def __init__(self, server: RedisServer) -> None:
         self.server = server
         self.transport: asyncio.Transport | None = None
         self._closed = False
+        self._soft_limit_since: float | None = None
+        self._held: list[Any] | None = None  # [requests, protocol error] waiting for CLIENT PAUSE to end
+        self._block_timer: asyncio.TimerHandle | None = None  # timeout of a blocked BLPOP, XREAD BLOCK...
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
@@ -38,9 +43,10 @@ class RespConnection(asyncio.Protocol):
                                                   sock.fileno() if sock is not None else -1)
         client.write_push = self.write_push
         client.close = self.close
+        client.on_unblocked = self._unblocked
         client.output_buffer_size = transport.get_write_buffer_size
         config = server.config
-        self.parser = RequestParser(config["proto-max-bulk-len"], config["client-query-buffer-limit"])
+        self.parser = RequestParser(server.proto_limits)
         self.parser.authenticated = client.authenticated
         self._execute = server.execute
         self._stats = server.stats
@@ -52,7 +58,6 @@ class RespConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._closed:
             return
-        client = self.client
         self._stats["total_net_input_bytes"] += len(data)
         error = None
         try:
@@ -60,14 +65,55 @@ class RespConnection(asyncio.Protocol):
         except ProtocolError as exc:
             requests = exc.requests
             error = exc
+        if self._held is not None:  # paused: keep the order, run them all when the pause ends
+            self._held[0].extend(requests)
+            self._held[1] = self._held[1] or error
+            return
+        self._process(requests, error)
+
+    def _resume(self) -> None:
+        """The pause ended: run the requests held back, then read again."""
+        if self._closed or self._held is None:
+            return
+        requests, error = self._held
+        self._held = None
+        self._process(requests, error)
+        if self._held is None and not self._closed:
+            self.transport.resume_reading()
+
+    def _process(self, requests: list[list[bytes]], error: ProtocolError | None) -> None:
+        client = self.client
         out: list[bytes] = []
         execute = self._execute
         for argv in requests:
             reply = execute(client, argv)
-            if client.reply_mode == "on":
+            if reply is POSTPONED:
+                # CLIENT PAUSE: this request and the ones after it wait (delayed, not refused)
+                i = next(j for j, a in enumerate(requests) if a is argv)
+                self._held = [requests[i:], error]
+                error = None
+                self.transport.pause_reading()
+                self.server.postpone(self._resume)
+                break
+            if type(reply) is BlockedRequest:
+                # the client waits (BLPOP...): its later pipelined requests wait with it, in order
+                i = next(j for j, a in enumerate(requests) if a is argv)
+                self._held = [requests[i + 1 :], error]
+                error = None
+                block_client(client, reply)
+                if reply.timeout is not None:
+                    self._block_timer = asyncio.get_running_loop().call_later(reply.timeout, timeout_client, client)
+                break
+            mode = client.reply_mode
+            if mode == "on":
                 out.append(encode_reply(reply, client.resp == 3))
-            elif client.reply_mode == "skip":
+            elif mode == "skip":
                 client.reply_mode = "on"
+            elif mode == "skip-next":  # CLIENT REPLY SKIP itself has no reply; neither has the next command
+                client.reply_mode = "skip"
+            if client.deferred_pushes:
+                out.extend(encode_reply(push, client.resp == 3) for push in client.deferred_pushes)
+                client.deferred_pushes.clear()
             if client.close_after_reply or client.killed:
                 break
         client.last_interaction = time.time()
@@ -86,6 +132,27 @@ class RespConnection(asyncio.Protocol):
         else:
             self.parser.authenticated = True
 
+    def _unblocked(self, reply: Any) -> None:
+        """The blocked command got its reply (served, timed out, CLIENT UNBLOCK): send it, then run
+        the requests that arrived meanwhile (soon, not from inside the command that served it)."""
+        if self._block_timer is not None:
+            self._block_timer.cancel()
+            self._block_timer = None
+        if self._closed:
+            return
+        client = self.client
+        mode = client.reply_mode
+        if mode == "on":
+            payload = encode_reply(reply, client.resp == 3)
+            self._stats["total_net_output_bytes"] += len(payload)
+            self.transport.write(payload)
+        elif mode == "skip":
+            client.reply_mode = "on"
+        elif mode == "skip-next":
+            client.reply_mode = "skip"
+        client.last_interaction = time.time()
+        asyncio.get_running_loop().call_soon(self._resume)
+
     def write_push(self, message: Any) -> None:
         """Deliver an out-of-band reply (pub/sub message, MONITOR line, invalidation)."""
         if self._closed:
@@ -97,6 +164,27 @@ class RespConnection(asyncio.Protocol):
                                    self.client.resp == 3)
         self._stats["total_net_output_bytes"] += len(payload)
         self.transport.write(payload)
+        if self.client.subscriptions:
+            self._enforce_output_limit("pubsub")
+
+    def _enforce_output_limit(self, kind: str) -> None:
+        """client-output-buffer-limit: a reader that cannot keep up is disconnected, not buffered forever."""
+        hard, soft, soft_seconds = self.server.config["client-output-buffer-limit"][kind]
+        pending = self.transport.get_write_buffer_size()
+        now = time.monotonic()
+        over = bool(hard and pending > hard)
+        if soft and pending > soft:
+            if self._soft_limit_since is None:
+                self._soft_limit_since = now
+            elif now - self._soft_limit_since >= soft_seconds:
+                over = True
+        else:
+            self._soft_limit_since = None
+        if over:
+            log.warning("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.",
+                        self.client.addr)
+            self.transport.abort()
+            self._closed = True
 
     def close(self) -> None:
         if not self._closed:
@@ -105,6 +193,8 @@ class RespConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
+        if self._block_timer is not None:
+            self._block_timer.cancel()
         self.server.remove_client(self.client)
 
 

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from dynamis.kv.blocking import BlockingState, signal_swapped_dbs
 from dynamis.kv.protocol import ReplyError
 
 WRONGTYPE = ReplyError("WRONGTYPE Operation against a key holding the wrong kind of value")
@@ -21,6 +22,34 @@ WRONGTYPE = ReplyError("WRONGTYPE Operation against a key holding the wrong kind
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+LFU_INIT_VAL = 5
+
+
+def lfu_minutes() -> int:
+    return (int(time.time()) // 60) & 0xFFFF
+
+
+def lfu_counter(word: int, keyspace: Keyspace) -> int:
+    """Redis's LFUDecrAndReturn: the counter after decay for the minutes since the last access."""
+    counter = word & 0xFF
+    if keyspace.lfu_decay_time:
+        elapsed = (lfu_minutes() - (word >> 8)) & 0xFFFF
+        counter = max(counter - elapsed // keyspace.lfu_decay_time, 0)
+    return counter
+
+
+def lfu_touch(word: int, keyspace: Keyspace) -> int:
+    """Redis's updateLFU: decay, then a logarithmic increment (probability 1/((c-5)*factor+1))."""
+    counter = lfu_counter(word, keyspace)
+    if counter < 255 and random.random() < 1.0 / (max(counter - LFU_INIT_VAL, 0) * keyspace.lfu_log_factor + 1):
+        counter += 1
+    return (lfu_minutes() << 8) | counter
+
+
+def lfu_new(keyspace: Keyspace) -> int:
+    return (lfu_minutes() << 8) | LFU_INIT_VAL
 
 
 class ScanCursors:
@@ -71,12 +100,18 @@ class ScanCursors:
 class Database:
     """One numbered database: `data` maps key -> value, `expires` key -> unix time in ms."""
 
-    __slots__ = ("id", "data", "expires", "keyspace", "avg_ttl", "_expire_keys", "_expire_pos")
+    __slots__ = ("id", "data", "expires", "access", "clock", "lfu", "keyspace", "avg_ttl", "_expire_keys",
+                 "_expire_pos")
 
     def __init__(self, db_id: int, keyspace: Keyspace) -> None:
         self.id = db_id
         self.data: dict[bytes, Any] = {}
         self.expires: dict[bytes, int] = {}
+        # key -> LRU clock (seconds) or, under an LFU policy, Redis's LFU word (minutes << 8 | counter):
+        # what Redis keeps in robj.lru, for OBJECT IDLETIME/FREQ and eviction
+        self.access: dict[bytes, int] = {}
+        self.clock = keyspace.clock
+        self.lfu = False
         self.keyspace = keyspace
         self.avg_ttl = 0
         self._expire_keys: list[bytes] = []
@@ -85,7 +120,23 @@ class Database:
     # -- reads ---------------------------------------------------------------------------
 
     def lookup(self, key: bytes) -> Any:
-        """The live value of `key`, or None; an expired key is deleted on the way (lazy expiry)."""
+        """The live value of `key`, or None; an expired key is deleted on the way (lazy expiry).
+
+        Records the access (LRU clock / LFU counter) like Redis's lookupKey."""
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if self.expires and key in self.expires and self.expires[key] <= now_ms():
+            self._expire(key)
+            return None
+        if self.lfu:
+            self.access[key] = lfu_touch(self.access.get(key, 0), self.keyspace)
+        else:
+            self.access[key] = self.clock
+        return value
+
+    def peek(self, key: bytes) -> Any:
+        """Like `lookup` without recording an access (Redis's LOOKUP_NOTOUCH: TYPE, TTL, OBJECT...)."""
         if self.expires and key in self.expires and self.expires[key] <= now_ms():
             self._expire(key)
             return None
@@ -99,7 +150,7 @@ class Database:
         return value
 
     def exists(self, key: bytes) -> bool:
-        return self.lookup(key) is not None
+        return self.peek(key) is not None
 
     def ttl_ms(self, key: bytes) -> int | None:
         """Milliseconds until `key` expires, None when it has no expire (caller checked existence)."""
@@ -110,15 +161,22 @@ class Database:
 
     def set(self, key: bytes, value: Any, keep_ttl: bool = False) -> None:
         """Store `value` under `key`, dropping its expire unless `keep_ttl`."""
+        if self.keyspace.notify_new and key not in self.data:
+            self.keyspace.notify(self, "n", "new", key)
         self.data[key] = value
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
+        if not self.lfu:
+            self.access[key] = self.clock
+        elif key not in self.access:  # an overwritten value keeps its LFU counter, as in Redis
+            self.access[key] = lfu_new(self.keyspace)
         self.keyspace.key_modified(self, key)
 
     def delete(self, key: bytes) -> bool:
-        if self.lookup(key) is None:
+        if self.peek(key) is None:
             return False
         del self.data[key]
+        self.access.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
         self.keyspace.key_modified(self, key)
@@ -134,17 +192,21 @@ class Database:
         self.keyspace.key_modified(self, key)
         return True
 
-    def flush(self) -> None:
-        for key in list(self.data) if self.keyspace.watching else ():
-            self.keyspace.key_modified(self, key)
+    def flush(self, invalidate: bool = True) -> None:
+        """Empty this database (FLUSHDB); tracking clients get a null invalidation."""
+        self.keyspace.touch_watched_in_db(self)
+        if invalidate and self.keyspace.tracking is not None:
+            self.keyspace.tracking.flush()
         self.data = {}
         self.expires = {}
+        self.access = {}
         self._expire_keys = []
         self._expire_pos = 0
 
     def _expire(self, key: bytes) -> None:
         del self.data[key]
         del self.expires[key]
+        self.access.pop(key, None)
         self.keyspace.stats_expired_keys += 1
         self.keyspace.key_modified(self, key)
         self.keyspace.notify(self, "x", "expired", key)
@@ -157,7 +219,7 @@ class Database:
             if not self.data:
                 return None
             key = _random_dict_key(self.data)
-            if self.lookup(key) is not None:
+            if self.peek(key) is not None:
                 return key
         return next(iter(self.data), None)
 
@@ -210,13 +272,20 @@ class Keyspace:
     """All databases plus the hooks every write goes through."""
 
     def __init__(self, databases: int = 16) -> None:
+        self.clock = int(time.time())  # Redis's LRU clock (1 s resolution), refreshed by tick()
+        self.lfu_log_factor = 10
+        self.lfu_decay_time = 1
         self.dbs = [Database(i, self) for i in range(databases)]
         self.dirty = 0
         self.stats_expired_keys = 0
         self.watching: dict[tuple[int, bytes], set[Any]] = {}  # (db, key) -> clients that WATCH it
         self.notify_flags = ""
+        self.tracking: Any = None  # kv.tracking.Tracking while any client tracks keys
+        self.notify_new = False  # `n` events cost a membership test on every set: only when asked for
         self.notify_hook: Callable[[Database, str, str, bytes], None] | None = None
         self.scan_cursors = ScanCursors()
+        self.blocking = BlockingState()
+        self.blocked_keys = self.blocking.waiting  # (db, key) -> clients blocked on it (BLPOP, XREAD...)
 
     def key_modified(self, db: Database, key: bytes) -> None:
         """Called on every change of a key (Redis's signalModifiedKey): WATCH, later tracking."""
@@ -225,23 +294,51 @@ class Keyspace:
             if clients:
                 for client in clients:
                     client.watch_dirty = True
+        if self.tracking is not None:
+            self.tracking.key_modified(key)
+        if self.blocked_keys and (db.id, key) in self.blocked_keys:
+            # Redis's signalKeyAsReady: waiters are served when the current command ends
+            self.blocking.ready[(db.id, key)] = None
 
     def notify(self, db: Database, event_class: str, event: str, key: bytes) -> None:
         """A keyspace event (`notify-keyspace-events`); costs one check when notifications are off."""
         if self.notify_hook is not None and event_class in self.notify_flags:
             self.notify_hook(db, event_class, event, key)
 
+    def tick(self) -> None:
+        """Refresh the LRU clock (from the cron, as Redis's server.lruclock)."""
+        clock = self.clock = int(time.time())
+        for db in self.dbs:
+            db.clock = clock
+
+    def set_lfu(self, lfu: bool) -> None:
+        """maxmemory-policy switched between the LRU and LFU families: what `access` records changes."""
+        for db in self.dbs:
+            db.lfu = lfu
+
     def flushall(self) -> None:
         for db in self.dbs:
-            db.flush()
+            db.flush(invalidate=False)
+        if self.tracking is not None:
+            self.tracking.flush()
 
     def swap(self, a: int, b: int) -> None:
         da, db_ = self.dbs[a], self.dbs[b]
         da.data, db_.data = db_.data, da.data
         da.expires, db_.expires = db_.expires, da.expires
+        da.access, db_.access = db_.access, da.access
         da.avg_ttl, db_.avg_ttl = db_.avg_ttl, da.avg_ttl
+        if self.blocked_keys:
+            signal_swapped_dbs(self, a, b)
         for d in (da, db_):
             d._expire_keys, d._expire_pos = [], 0
-            if self.watching:
-                for key in list(d.data):
-                    self.key_modified(d, key)
+        # a watched key changed if it exists in either database now (Redis's touchAllWatchedKeysInDb)
+        self.touch_watched_in_db(da, db_)
+        self.touch_watched_in_db(db_, da)
+
+    def touch_watched_in_db(self, db: Database, other: Database | None = None) -> None:
+        """FLUSHDB/SWAPDB: mark clients watching a key of `db` that exists (in `db` or `other`)."""
+        for (db_id, key), clients in self.watching.items():
+            if db_id == db.id and (key in db.data or (other is not None and key in other.data)):
+                for client in clients:
+                    client.watch_dirty = True

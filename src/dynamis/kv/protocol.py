@@ -48,6 +48,12 @@ class Replies(list):
     __slots__ = ()
 
 
+class SetReply(list):
+    """A set reply in a fixed order: RESP3 set, RESP2 array (SMEMBERS of an intset is sorted, as Redis)."""
+
+    __slots__ = ()
+
+
 class Verbatim(str):
     """A RESP3 verbatim string (`=`), a bulk string in RESP2."""
 
@@ -128,6 +134,10 @@ def _encode(r: object, out: list[bytes], resp3: bool) -> None:
         for item in r:
             _encode(item, out, resp3)
     elif t is Replies:
+        for item in r:
+            _encode(item, out, resp3)
+    elif t is SetReply:
+        out.append(b"~%d\r\n" % len(r) if resp3 else b"*%d\r\n" % len(r))
         for item in r:
             _encode(item, out, resp3)
     elif t is Verbatim:
@@ -227,6 +237,17 @@ def split_inline(line: bytes) -> list[bytes]:
 MAX_INLINE_SIZE = 64 * 1024
 
 
+class ProtocolLimits:
+    """`proto-max-bulk-len` and `client-query-buffer-limit`, shared by every connection's parser so that
+    CONFIG SET reaches existing connections too."""
+
+    __slots__ = ("max_bulk_len", "max_query_buffer")
+
+    def __init__(self, max_bulk_len: int, max_query_buffer: int) -> None:
+        self.max_bulk_len = max_bulk_len
+        self.max_query_buffer = max_query_buffer
+
+
 class RequestParser:
     """Turns the bytes a client sends into argument vectors.
 
@@ -235,13 +256,12 @@ class RequestParser:
     declared oversized bulk is refused before it is buffered, as Redis does.
     """
 
-    __slots__ = ("_reader", "_inline", "max_bulk_len", "max_query_buffer", "authenticated")
+    __slots__ = ("_reader", "_inline", "limits", "authenticated")
 
-    def __init__(self, max_bulk_len: int, max_query_buffer: int) -> None:
+    def __init__(self, limits: ProtocolLimits) -> None:
         self._reader = hiredis.Reader()
         self._inline = b""
-        self.max_bulk_len = max_bulk_len
-        self.max_query_buffer = max_query_buffer
+        self.limits = limits
         self.authenticated = True
 
     def feed(self, data: bytes) -> list[list[bytes]]:
@@ -288,11 +308,11 @@ class RequestParser:
                 # the buffer ended on a frame boundary: a following request may be inline
                 return requests
         if at_boundary:
-            _check_incomplete_frame(data, self.max_bulk_len, self.authenticated)
+            _check_incomplete_frame(data, self.limits.max_bulk_len, self.authenticated)
         buffered = reader.len()
-        if buffered > self.max_query_buffer:
+        if buffered > self.limits.max_query_buffer:
             raise ProtocolError("query buffer limit")
-        if buffered > self.max_bulk_len + 65536:
+        if buffered > self.limits.max_bulk_len + 65536:
             raise ProtocolError("invalid bulk length")
         return requests
 

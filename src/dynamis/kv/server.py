@@ -17,15 +17,19 @@ from typing import Any
 
 from dynamis import REDIS_VERSION, __version__
 from dynamis.config import Config
+from dynamis.kv import blocking
 from dynamis.kv import commands as cmdtable
 from dynamis.kv.client import Client
 from dynamis.kv.keyspace import Keyspace
-from dynamis.kv.protocol import ReplyError
+from dynamis.kv.protocol import ProtocolLimits, ReplyError
+from dynamis.kv.pubsub import PubSub
+from dynamis.kv.tracking import Tracking
 
 log = logging.getLogger("dynamis")
 
 NOAUTH = ReplyError("NOAUTH Authentication required.")
 QUEUED = "QUEUED"
+POSTPONED = object()  # execute(): the server is paused (CLIENT PAUSE); the connection holds the request back
 _MULTI_CONTROL = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
 
 
@@ -51,6 +55,11 @@ class RedisServer:
         cmdtable.load_all()
         self.config = config or Config()
         self.keyspace = Keyspace(self.config["databases"])
+        self._ready_keys = self.keyspace.blocking.ready  # keys blocked clients wait on that were written
+        self.pubsub = PubSub()
+        self.tracking = Tracking(self)
+        self.current_client: Client | None = None  # whose command runs now (NOLOOP, deferred pushes)
+        self.keyspace.notify_hook = self.pubsub.notify_keyspace_event
         self.clients: dict[int, Client] = {}
         self._ids = itertools.count(1)
         self.start_time = time.time()
@@ -58,10 +67,15 @@ class RedisServer:
         self.slowlog: deque[SlowlogEntry] = deque(maxlen=self.config["slowlog-max-len"])
         self._slowlog_ids = itertools.count(0)
         self.slowlog_threshold_ns = self.config["slowlog-log-slower-than"] * 1000
-        self.latency_events: dict[str, deque[tuple[int, int]]] = {}
+        self.latency_events: dict[str, deque[tuple[int, int]]] = {}  # event -> (unix time, ms) samples
+        self.latency_max: dict[str, int] = {}
         self.active_expire_enabled = True
-        self.paused_until = 0.0
+        self.paused_until = 0.0  # CLIENT PAUSE: unix time it ends, 0 when not paused
         self.pause_writes_only = False
+        self._pause_timer: asyncio.TimerHandle | None = None
+        self._postponed: list[Any] = []  # callbacks of connections holding requests back until the pause ends
+        self.latency_threshold_ns = 0
+        self.proto_limits = ProtocolLimits(self.config["proto-max-bulk-len"], self.config["client-query-buffer-limit"])
         self.shutdown_requested: asyncio.Future[bool] | None = None
         self.stats = {"total_connections_received": 0, "total_commands_processed": 0,
                       "rejected_connections": 0, "total_net_input_bytes": 0, "total_net_output_bytes": 0,
@@ -85,10 +99,76 @@ class RedisServer:
         self.config.on_change["slowlog-max-len"] = slowlog_len
         self.config.on_change["slowlog-log-slower-than"] = slowlog_threshold
         self.config.on_change["notify-keyspace-events"] = self._set_notify_flags
+        self.config.on_change["latency-monitor-threshold"] = self._set_latency_threshold
+        self.config.on_change["proto-max-bulk-len"] = lambda v: setattr(self.proto_limits, "max_bulk_len", v)
+        self.config.on_change["client-query-buffer-limit"] = lambda v: setattr(self.proto_limits,
+                                                                                "max_query_buffer", v)
+        self._set_latency_threshold(self.config["latency-monitor-threshold"])
         self._set_notify_flags(self.config["notify-keyspace-events"])
+        self.config.on_change["maxmemory-policy"] = self._set_maxmemory_policy
+        self.config.on_change["lfu-log-factor"] = lambda v: setattr(self.keyspace, "lfu_log_factor", v)
+        self.config.on_change["lfu-decay-time"] = lambda v: setattr(self.keyspace, "lfu_decay_time", v)
+        self._set_maxmemory_policy(self.config["maxmemory-policy"])
+        self.keyspace.lfu_log_factor = self.config["lfu-log-factor"]
+        self.keyspace.lfu_decay_time = self.config["lfu-decay-time"]
+
+    def _set_maxmemory_policy(self, policy: str) -> None:
+        self.keyspace.set_lfu(policy.endswith("-lfu"))
 
     def _set_notify_flags(self, flags: str) -> None:
         self.keyspace.notify_flags = flags if ("K" in flags or "E" in flags) else ""
+        self.keyspace.notify_new = "n" in self.keyspace.notify_flags
+
+    def _set_latency_threshold(self, ms: int) -> None:
+        self.latency_threshold_ns = ms * 1_000_000
+
+    def latency_sample(self, event: str, ms: int) -> None:
+        """Record a latency spike (Redis's latencyAddSample): one sample per second, the max wins."""
+        samples = self.latency_events.get(event)
+        if samples is None:
+            samples = self.latency_events[event] = deque(maxlen=160)
+        now = int(time.time())
+        if samples and samples[-1][0] == now:
+            samples[-1] = (now, max(ms, samples[-1][1]))
+        else:
+            samples.append((now, ms))
+        self.latency_max[event] = max(self.latency_max.get(event, 0), ms)
+
+    # -- CLIENT PAUSE ----------------------------------------------------------------------
+
+    def pause_clients(self, until: float, writes_only: bool) -> None:
+        """Pause until `until` (unix time); a pause in force only grows: the later end, ALL over WRITE."""
+        if self.paused_until:
+            writes_only = writes_only and self.pause_writes_only
+            until = max(until, self.paused_until)
+        self.paused_until = until
+        self.pause_writes_only = writes_only
+        if self._pause_timer is not None:
+            self._pause_timer.cancel()
+        self._pause_timer = asyncio.get_running_loop().call_later(max(until - time.time(), 0), self.unpause_clients)
+
+    def unpause_clients(self) -> None:
+        """End the pause; the connections that held requests back run them, in the order they stopped."""
+        self.paused_until = 0.0
+        if self._pause_timer is not None:
+            self._pause_timer.cancel()
+            self._pause_timer = None
+        waiting, self._postponed = self._postponed, []
+        loop = asyncio.get_running_loop()
+        for resume in waiting:
+            loop.call_soon(resume)
+
+    def postpone(self, resume: Any) -> None:
+        """Call `resume()` when the pause ends (the connection that got POSTPONED)."""
+        self._postponed.append(resume)
+
+    def _must_postpone(self, client: Client, cmd: cmdtable.Command) -> bool:
+        if time.time() >= self.paused_until:
+            self.unpause_clients()
+            return False
+        if not self.pause_writes_only or cmd.may_replicate:
+            return True
+        return cmd.name == "exec" and client.multi is not None and any(c.may_replicate for c, _ in client.multi)
 
     # -- clients ---------------------------------------------------------------------------
 
@@ -100,12 +180,15 @@ class RedisServer:
 
     def remove_client(self, client: Client) -> None:
         self.clients.pop(client.id, None)
+        if client.blocked is not None:
+            blocking.forget_client(client)
         if client.monitor:
             self.monitors.remove(client)
         self.unwatch(client)
-
-    def pubsub_count(self, client: Client, kind: str) -> int:
-        return 0
+        self.pubsub.unsubscribe_all(client)
+        self.tracking.disable(client)
+        if self.current_client is client:
+            self.current_client = None
 
     def reset_client(self, client: Client) -> None:
         """RESET: back to a fresh connection's state (db 0, RESP2, no MULTI/WATCH/name/modes)."""
@@ -120,6 +203,8 @@ class RedisServer:
         if client.monitor:
             client.monitor = False
             self.monitors.remove(client)
+        self.pubsub.unsubscribe_all(client)
+        self.tracking.disable(client)
         client.authenticated = not self.config["requirepass"]
         client.user = "default"
 
@@ -149,21 +234,33 @@ class RedisServer:
             return self._reject(client, cmd, cmdtable.arity_error(cmd))
         if not client.authenticated and not cmd.no_auth:
             return self._reject(client, cmd, NOAUTH)
-        if client.multi is not None and cmd.name not in _MULTI_CONTROL:
-            if cmd.no_multi:
-                return self._reject(client, cmd, ReplyError("ERR Command not allowed inside a transaction"))
-            client.multi.append((cmd, argv))
-            return QUEUED
+        if client.multi is not None and cmd.no_multi:
+            return self._reject(client, cmd, ReplyError("ERR Command not allowed inside a transaction"))
         if client.subscriptions and client.resp == 2 and not cmd.pubsub_ok:
             return self._reject(client, cmd, ReplyError(
                 f"ERR Can't execute '{cmd.full_name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
                 "are allowed in this context"))
-        return self.call(client, cmd, argv)
+        if self.paused_until and self._must_postpone(client, cmd):
+            return POSTPONED
+        if client.multi is not None and cmd.name not in _MULTI_CONTROL:
+            client.multi.append((cmd, argv))
+            return QUEUED
+        reply = self.call(client, cmd, argv)
+        if self._ready_keys:
+            # after the whole command, EXEC or script, as Redis's handleClientsBlockedOnKeys
+            blocking.serve_ready_keys(self.keyspace)
+        return reply
 
     def _reject(self, client: Client, cmd: cmdtable.Command | None, error: ReplyError) -> ReplyError:
         if cmd is not None:
             cmd.rejected_calls += 1
-        if client.multi is not None:
+        if cmd is not None and cmd.name == "exec":
+            # EXEC itself refused: any transaction is discarded, with the reason (Redis 7.0)
+            client.multi = None
+            self.unwatch(client)
+            reason = error.message[4:] if error.message.startswith("ERR ") else error.message
+            error = ReplyError(f"EXECABORT Transaction discarded because of: {reason}")
+        elif client.multi is not None:
             client.multi_error = True
         self.count_error(error)
         return error
@@ -175,8 +272,7 @@ class RedisServer:
 
     def call(self, client: Client, cmd: cmdtable.Command, argv: list[bytes]) -> Any:
         """Execute `cmd` (Redis's call()): statistics, slowlog and MONITOR around the handler."""
-        if self.monitors:
-            self._feed_monitors(client, argv)
+        self.current_client = client
         start = time.perf_counter_ns()
         try:
             reply = cmd.handler(client, argv)
@@ -187,6 +283,8 @@ class RedisServer:
                 raise
             log.exception("internal error running %s", cmd.full_name)
             reply = ReplyError(f"ERR internal error: {type(exc).__name__}: {exc}")
+        if type(reply) is blocking.BlockedRequest and client.deny_blocking:
+            reply = reply.timeout_reply  # inside EXEC or a script a blocking command does not block
         duration = time.perf_counter_ns() - start
         cmd.calls += 1
         cmd.usec += duration
@@ -196,6 +294,13 @@ class RedisServer:
             self.count_error(reply)
         if duration > self.slowlog_threshold_ns >= 0:
             self.slowlog.appendleft(SlowlogEntry(next(self._slowlog_ids), duration // 1000, argv, client))
+        if self.latency_threshold_ns and duration >= self.latency_threshold_ns:
+            self.latency_sample("fast-command" if cmd.fast else "command", duration // 1_000_000)
+        # fed after the call, as Redis 7.0 does (so SELECT shows the new db); admin commands are not shown
+        if self.monitors and not cmd.skip_monitor:
+            self._feed_monitors(client, argv)
+        if client.tracking and cmd.readonly:
+            self.tracking.remember(client, cmd, argv)
         client.last_command = cmd.full_name
         return reply
 
@@ -214,6 +319,7 @@ class RedisServer:
         while True:
             hz = max(self.config["hz"], 1)
             await asyncio.sleep(1 / hz)
+            self.keyspace.tick()
             if self.active_expire_enabled and not self.paused_until > time.time():
                 # 25% of each cron period at most, as Redis's ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC
                 deadline = time.perf_counter() + 0.25 / hz
@@ -227,7 +333,7 @@ class RedisServer:
                 now = time.time()
                 for client in list(self.clients.values()):
                     if (now - client.last_interaction > timeout and not client.subscriptions
-                            and not client.monitor and client.fd >= 0):
+                            and not client.monitor and client.blocked is None and client.fd >= 0):
                         client.close()
 
 

@@ -1,0 +1,223 @@
+"""Pub/Sub (pubsub.c): channels, patterns and shard channels, plus keyspace notifications.
+
+Subscribers are Clients; a message reaches them through `client.write_push`, which the connection
+encodes as a RESP3 push frame or a RESP2 array. Keyspace events (`notify-keyspace-events`) are
+published here on `__keyspace@<db>__:<key>` and `__keyevent@<db>__:<event>`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dynamis.kv.client import Client
+from dynamis.kv.commands import command
+from dynamis.kv.glob import glob_match
+from dynamis.kv.protocol import Push, Replies
+
+if TYPE_CHECKING:
+    from dynamis.kv.keyspace import Database
+
+
+class PubSub:
+    """Who listens to what. Subscriber collections are dicts used as insertion-ordered sets."""
+
+    def __init__(self) -> None:
+        self.channels: dict[bytes, dict[Client, None]] = {}
+        self.patterns: dict[bytes, dict[Client, None]] = {}
+        self.shard_channels: dict[bytes, dict[Client, None]] = {}
+
+    def publish(self, channel: bytes, message: bytes) -> int:
+        """Deliver to channel and pattern subscribers; return how many received it."""
+        receivers = 0
+        subscribers = self.channels.get(channel)
+        if subscribers:
+            push = Push([b"message", channel, message])
+            for client in list(subscribers):
+                client.write_push(push)
+            receivers += len(subscribers)
+        for pattern, clients in list(self.patterns.items()):
+            if glob_match(pattern, channel):
+                push = Push([b"pmessage", pattern, channel, message])
+                for client in list(clients):
+                    client.write_push(push)
+                receivers += len(clients)
+        return receivers
+
+    def publish_shard(self, channel: bytes, message: bytes) -> int:
+        subscribers = self.shard_channels.get(channel)
+        if not subscribers:
+            return 0
+        push = Push([b"smessage", channel, message])
+        for client in list(subscribers):
+            client.write_push(push)
+        return len(subscribers)
+
+    def notify_keyspace_event(self, db: Database, event_class: str, event: str, key: bytes) -> None:
+        """Publish a keyspace event as Redis's notifyKeyspaceEvent does."""
+        flags = db.keyspace.notify_flags
+        if "K" in flags:
+            self.publish(b"__keyspace@%d__:%s" % (db.id, key), event.encode())
+        if "E" in flags:
+            self.publish(b"__keyevent@%d__:%s" % (db.id, event.encode()), key)
+
+    def unsubscribe_all(self, client: Client) -> None:
+        """A disconnecting or RESET client leaves everything, without replies."""
+        for table, mine in ((self.channels, client.channels), (self.patterns, client.patterns),
+                            (self.shard_channels, client.shard_channels)):
+            for name in mine:
+                _remove(table, name, client)
+            mine.clear()
+        client.subscriptions = 0
+
+
+def _remove(table: dict[bytes, dict[Client, None]], name: bytes, client: Client) -> None:
+    subscribers = table.get(name)
+    if subscribers is not None:
+        subscribers.pop(client, None)
+        if not subscribers:
+            del table[name]
+
+
+def _update_count(client: Client) -> None:
+    client.subscriptions = len(client.channels) + len(client.patterns) + len(client.shard_channels)
+
+
+def _subscribe(client: Client, names: list[bytes], kind: str) -> Replies:
+    pubsub = client.server.pubsub
+    table, mine, verb = {
+        "channel": (pubsub.channels, client.channels, b"subscribe"),
+        "pattern": (pubsub.patterns, client.patterns, b"psubscribe"),
+        "shard": (pubsub.shard_channels, client.shard_channels, b"ssubscribe"),
+    }[kind]
+    replies = Replies()
+    for name in names:
+        if name not in mine:
+            mine[name] = None
+            table.setdefault(name, {})[client] = None
+        _update_count(client)
+        count = len(mine) if kind == "shard" else len(client.channels) + len(client.patterns)
+        replies.append(Push([verb, name, count]))
+    return replies
+
+
+def _unsubscribe(client: Client, names: list[bytes], kind: str) -> Replies:
+    pubsub = client.server.pubsub
+    table, mine, verb = {
+        "channel": (pubsub.channels, client.channels, b"unsubscribe"),
+        "pattern": (pubsub.patterns, client.patterns, b"punsubscribe"),
+        "shard": (pubsub.shard_channels, client.shard_channels, b"sunsubscribe"),
+    }[kind]
+    replies = Replies()
+    for name in names or list(mine):
+        if name in mine:
+            del mine[name]
+            _remove(table, name, client)
+        _update_count(client)
+        count = len(mine) if kind == "shard" else len(client.channels) + len(client.patterns)
+        replies.append(Push([verb, name, count]))
+    if not replies:
+        count = len(mine) if kind == "shard" else len(client.channels) + len(client.patterns)
+        replies.append(Push([verb, None, count]))
+    return replies
+
+
+@command("subscribe", -2, "pubsub noscript loading stale", group="pubsub", since="2.0.0")
+def subscribe_command(client: Client, argv: list[bytes]) -> Replies:
+    return _subscribe(client, argv[1:], "channel")
+
+
+@command("psubscribe", -2, "pubsub noscript loading stale", group="pubsub", since="2.0.0")
+def psubscribe_command(client: Client, argv: list[bytes]) -> Replies:
+    return _subscribe(client, argv[1:], "pattern")
+
+
+@command("ssubscribe", -2, "pubsub noscript loading stale", keys=(1, -1, 1), group="pubsub", since="7.0.0")
+def ssubscribe_command(client: Client, argv: list[bytes]) -> Replies:
+    return _subscribe(client, argv[1:], "shard")
+
+
+@command("unsubscribe", -1, "pubsub noscript loading stale", group="pubsub", since="2.0.0")
+def unsubscribe_command(client: Client, argv: list[bytes]) -> Replies:
+    return _unsubscribe(client, argv[1:], "channel")
+
+
+@command("punsubscribe", -1, "pubsub noscript loading stale", group="pubsub", since="2.0.0")
+def punsubscribe_command(client: Client, argv: list[bytes]) -> Replies:
+    return _unsubscribe(client, argv[1:], "pattern")
+
+
+@command("sunsubscribe", -1, "pubsub noscript loading stale", keys=(1, -1, 1), group="pubsub", since="7.0.0")
+def sunsubscribe_command(client: Client, argv: list[bytes]) -> Replies:
+    return _unsubscribe(client, argv[1:], "shard")
+
+
+@command("publish", 3, "pubsub loading stale fast may_replicate", group="pubsub", since="2.0.0")
+def publish_command(client: Client, argv: list[bytes]) -> int:
+    return client.server.pubsub.publish(argv[1], argv[2])
+
+
+@command("spublish", 3, "pubsub loading stale fast may_replicate", keys=(1, 1, 1), group="pubsub",
+         since="7.0.0")
+def spublish_command(client: Client, argv: list[bytes]) -> int:
+    return client.server.pubsub.publish_shard(argv[1], argv[2])
+
+
+def _channels_matching(table: dict[bytes, dict[Client, None]], argv: list[bytes]) -> list[bytes]:
+    pattern = argv[2] if len(argv) > 2 else None
+    return [name for name in table if pattern is None or glob_match(pattern, name)]
+
+
+@command("channels", -2, "pubsub loading stale", parent="pubsub", group="pubsub", since="2.8.0")
+def pubsub_channels_command(client: Client, argv: list[bytes]) -> list[bytes]:
+    return _channels_matching(client.server.pubsub.channels, argv)
+
+
+@command("shardchannels", -2, "pubsub loading stale", parent="pubsub", group="pubsub", since="7.0.0")
+def pubsub_shardchannels_command(client: Client, argv: list[bytes]) -> list[bytes]:
+    return _channels_matching(client.server.pubsub.shard_channels, argv)
+
+
+@command("numsub", -2, "pubsub loading stale", parent="pubsub", group="pubsub", since="2.8.0")
+def pubsub_numsub_command(client: Client, argv: list[bytes]) -> list[object]:
+    channels = client.server.pubsub.channels
+    out: list[object] = []
+    for name in argv[2:]:
+        out += [name, len(channels.get(name, ()))]
+    return out
+
+
+@command("shardnumsub", -2, "pubsub loading stale", parent="pubsub", group="pubsub", since="7.0.0")
+def pubsub_shardnumsub_command(client: Client, argv: list[bytes]) -> list[object]:
+    channels = client.server.pubsub.shard_channels
+    out: list[object] = []
+    for name in argv[2:]:
+        out += [name, len(channels.get(name, ()))]
+    return out
+
+
+@command("numpat", 2, "pubsub loading stale", parent="pubsub", group="pubsub", since="2.8.0")
+def pubsub_numpat_command(client: Client, argv: list[bytes]) -> int:
+    return len(client.server.pubsub.patterns)
+
+
+_PUBSUB_HELP = [
+    "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CHANNELS [<pattern>]",
+    "    Return the currently active channels matching a <pattern> (default: '*').",
+    "NUMPAT",
+    "    Return number of subscriptions to patterns.",
+    "NUMSUB [<channel> ...]",
+    "    Return the number of subscribers for the specified channels, excluding",
+    "    pattern subscriptions(default: no channels).",
+    "SHARDCHANNELS [<pattern>]",
+    "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+    "SHARDNUMSUB [<shardchannel> ...]",
+    "    Return the number of subscribers for the specified shard level channel(s)",
+    "HELP",
+    "    Prints this help.",
+]
+
+
+@command("help", 2, "loading stale", parent="pubsub", group="pubsub", since="6.2.0")
+def pubsub_help_command(client: Client, argv: list[bytes]) -> list[str]:
+    return list(_PUBSUB_HELP)
