@@ -3,8 +3,8 @@
 Rows are keyed (h, pk, sk): h is a 32-bit hash of the partition key (scan order and parallel-scan segments,
 as DynamoDB's own hash ordering), pk the partition key's bytes and sk the order-preserving bytes of the sort
 key, so a Query is one index range scan. All writes run on one writer thread that drains its queue into a
-single transaction: concurrent writes share one commit (group commit). Reads run on reader threads with
-their own connections (WAL gives them the last committed state), so the event loop never touches disk.
+single transaction: concurrent writes share one commit (group commit). Reads run on a reader thread with
+its own connection (WAL gives it the last committed state), so the event loop never touches disk.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 log = logging.getLogger("dynamis.dynamo")
@@ -78,72 +77,32 @@ class TableRows:
         return row[0], row[1]
 
 
-class Storage:
-    """The database file plus its writer thread (group commit) and reader threads."""
+class _SqlThread:
+    """A thread that owns one connection and runs queued calls in batches, one transaction per batch, handing
+    all the batch's results back to the event loop in a single wake-up (a per-call hop would cost more than
+    the SQL)."""
 
-    def __init__(self, data_dir: str | None, readers: int = 2) -> None:
-        """`data_dir` None keeps everything in memory (one connection that serves reads and writes)."""
-        self.path = os.path.join(data_dir, "dynamo.sqlite3") if data_dir else None
-        if data_dir:
-            os.makedirs(data_dir, exist_ok=True)
+    def __init__(self, name: str, conn: sqlite3.Connection, loop: asyncio.AbstractEventLoop,
+                 before_commit: Callable[[sqlite3.Connection], None] | None = None) -> None:
+        self.conn = conn
+        self.loop = loop
+        self.before_commit = before_commit
+        self.commits = 0
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._writer_conn = self._connect()
-        self._writer: threading.Thread | None = None
-        self._local = threading.local()
-        self._reader_conns: list[sqlite3.Connection] = []
-        self._readers = (ThreadPoolExecutor(readers, thread_name_prefix="dynamo-read") if self.path else None)
-        self._lock = threading.Lock()
-        self.commits = 0  # transactions committed by the writer thread (group commit makes this << writes)
-        # Called on the writer thread just before each commit (to persist table counters in it).
-        self.before_commit: Callable[[sqlite3.Connection], None] | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path or ":memory:", isolation_level=None, check_same_thread=False)
-        if self.path:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives power loss
-        conn.execute("PRAGMA cache_size=-65536")
-        return conn
-
-    def run_sync(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
-        """Run `fn` on the writer connection before the writer thread starts (start-up only)."""
-        assert self._writer is None
-        return fn(self._writer_conn)
-
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Start the writer thread; results are delivered on `loop`."""
-        self._loop = loop
-        self._writer = threading.Thread(target=self._write_loop, name="dynamo-writer", daemon=True)
-        self._writer.start()
-
-    def write(self, fn: Callable[[sqlite3.Connection], Any]) -> asyncio.Future:
-        """Run `fn(conn)` on the writer thread inside a shared transaction; resolves after the commit."""
-        assert self._loop is not None
-        future = self._loop.create_future()
+    def submit(self, fn: Callable[[sqlite3.Connection], Any]) -> asyncio.Future:
+        future = self.loop.create_future()
         self._queue.put((future, fn))
         return future
 
-    def read(self, fn: Callable[[sqlite3.Connection], Any]) -> asyncio.Future:
-        """Run `fn(conn)` on a reader thread (on the writer thread when in memory)."""
-        if self._readers is None:
-            return self.write(fn)
-        assert self._loop is not None
-        return self._loop.run_in_executor(self._readers, self._read, fn)
+    def stop(self) -> None:
+        self._queue.put(_STOP)
+        self._thread.join()
 
-    def _read(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self._connect()
-            conn.execute("PRAGMA query_only=1")
-            with self._lock:
-                self._reader_conns.append(conn)
-        return fn(conn)
-
-    def _write_loop(self) -> None:
-        conn = self._writer_conn
-        loop = self._loop
-        assert loop is not None
+    def _run(self) -> None:
+        conn = self.conn
         while True:
             batch = [self._queue.get()]
             while len(batch) < _MAX_BATCH:
@@ -151,7 +110,6 @@ class Storage:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            stopping = any(entry is _STOP for entry in batch)
             results = []
             conn.execute("BEGIN")
             for entry in batch:
@@ -160,7 +118,7 @@ class Storage:
                 future, fn = entry
                 try:
                     results.append((future, fn(conn), None))
-                except Exception as exc:  # delivered to the awaiting request, never kills the writer
+                except Exception as exc:  # delivered to the awaiting request, never kills the thread
                     results.append((future, None, exc))
             try:
                 if self.before_commit is not None:
@@ -174,23 +132,71 @@ class Storage:
                 results = [(future, None, exc) for future, _, _ in results]
             if results:
                 try:
-                    loop.call_soon_threadsafe(_deliver, results)
+                    self.loop.call_soon_threadsafe(_deliver, results)
                 except RuntimeError:  # the loop closed under us during shutdown; nobody is waiting
                     pass
-            if stopping:
+            if any(entry is _STOP for entry in batch):
                 return
 
+
+class Storage:
+    """The database file plus its writer thread (group commit) and reader thread."""
+
+    def __init__(self, data_dir: str | None) -> None:
+        """`data_dir` None keeps everything in memory (one connection that serves reads and writes)."""
+        self.path = os.path.join(data_dir, "dynamo.sqlite3") if data_dir else None
+        if data_dir:
+            os.makedirs(data_dir, exist_ok=True)
+        self._writer_conn = self._connect()
+        self._writer: _SqlThread | None = None
+        self._reader: _SqlThread | None = None
+        # Called on the writer thread just before each commit (to persist table counters in it).
+        self.before_commit: Callable[[sqlite3.Connection], None] | None = None
+
+    @property
+    def commits(self) -> int:
+        """Transactions committed by the writer thread (group commit makes this far fewer than writes)."""
+        return self._writer.commits if self._writer else 0
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path or ":memory:", isolation_level=None, check_same_thread=False)
+        if self.path:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives power loss
+        conn.execute("PRAGMA cache_size=-65536")
+        return conn
+
+    def run_sync(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run `fn` on the writer connection before the threads start (start-up only)."""
+        assert self._writer is None
+        return fn(self._writer_conn)
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start the writer and reader threads; results are delivered on `loop`."""
+        self._writer = _SqlThread("dynamo-writer", self._writer_conn, loop, self.before_commit)
+        if self.path:
+            reader = self._connect()
+            reader.execute("PRAGMA query_only=1")
+            self._reader = _SqlThread("dynamo-reader", reader, loop)
+
+    def write(self, fn: Callable[[sqlite3.Connection], Any]) -> asyncio.Future:
+        """Run `fn(conn)` on the writer thread inside a shared transaction; resolves after the commit."""
+        assert self._writer is not None
+        return self._writer.submit(fn)
+
+    def read(self, fn: Callable[[sqlite3.Connection], Any]) -> asyncio.Future:
+        """Run `fn(conn)` on the reader thread against the last commit (on the writer thread when in memory)."""
+        return (self._reader or self._writer).submit(fn)  # type: ignore[union-attr]
+
     def close(self) -> None:
-        """Finish queued writes, stop the threads and close every connection (checkpointing the WAL)."""
-        if self._writer is not None:
-            self._queue.put(_STOP)
-            self._writer.join()
-            self._writer = None
-        if self._readers is not None:
-            self._readers.shutdown(wait=True)
-        for conn in self._reader_conns:
-            conn.close()
-        self._writer_conn.close()
+        """Finish queued work, stop the threads and close the connections (checkpointing the WAL)."""
+        for worker in (self._reader, self._writer):
+            if worker is not None:
+                worker.stop()
+                worker.conn.close()
+        if self._writer is None:
+            self._writer_conn.close()
+        self._reader = self._writer = None
 
 
 def _deliver(results: list[tuple[asyncio.Future, Any, BaseException | None]]) -> None:
