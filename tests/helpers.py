@@ -44,27 +44,52 @@ def encode_command(args: Sequence[Any]) -> bytes:
     return b"".join(out)
 
 
+def resp_frame_end(buf: bytes, pos: int = 0) -> int | None:
+    """Where the RESP2/RESP3 frame starting at `pos` ends, or None if `buf` holds only part of it."""
+    end = buf.find(b"\r\n", pos)
+    if end < 0:
+        return None
+    kind, header, after = buf[pos : pos + 1], buf[pos + 1 : end], end + 2
+    if kind in b"$=!" and kind:
+        size = int(header)
+        if size < 0:
+            return after
+        return after + size + 2 if len(buf) >= after + size + 2 else None
+    if kind in (b"*", b"~", b">", b"%", b"|"):
+        count = int(header)
+        if kind in (b"%", b"|"):
+            count *= 2
+        for _ in range(max(count, 0)):
+            after = resp_frame_end(buf, after)
+            if after is None:
+                return None
+        return after
+    return after  # + - : , ( # _ are one line
+
+
 class RawConnection:
     """A RESP connection that returns each reply's exact bytes (and hiredis's parse of them)."""
 
     def __init__(self, port: int, timeout: float = 10.0) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.reader = hiredis.Reader()
+        self.buffer = b""
 
     def send(self, data: bytes) -> None:
         self.sock.sendall(data)
 
     def read_reply(self) -> tuple[bytes, Any]:
-        raw = b""
+        """The next reply: (its exact bytes, hiredis's parse of them)."""
         while True:
-            reply = self.reader.gets()
-            if reply is not False:
-                return raw, reply
+            end = resp_frame_end(self.buffer) if self.buffer else None
+            if end is not None:
+                raw, self.buffer = self.buffer[:end], self.buffer[end:]
+                reader = hiredis.Reader()
+                reader.feed(raw)
+                return raw, reader.gets()
             chunk = self.sock.recv(1 << 20)
             if not chunk:
                 raise ConnectionError("connection closed")
-            raw += chunk
-            self.reader.feed(chunk)
+            self.buffer += chunk
 
     def call(self, *args: Any) -> bytes:
         """Send one command and return the raw bytes of its reply (one command in flight at a time)."""
@@ -75,7 +100,7 @@ class RawConnection:
     def read_all(self, wait: float = 0.3) -> bytes:
         """Everything the server sends until it is quiet (or closes): for protocol-error tests."""
         self.sock.settimeout(wait)
-        out = b""
+        out, self.buffer = self.buffer, b""
         try:
             while True:
                 chunk = self.sock.recv(65536)

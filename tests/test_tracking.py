@@ -3,9 +3,6 @@
 import time
 
 import pytest
-import redis
-from redis.cache import CacheConfig
-
 from tests.helpers import RawConnection
 
 
@@ -114,22 +111,6 @@ def test_resp2_redirect_to_invalidate_channel(server):
     assert message["channel"] == b"__redis__:invalidate"
     assert message["data"] == [b"redirected"]
     pubsub.close()
-
-
-def test_redis_py_client_side_cache_stays_coherent(server):
-    cached = redis.Redis(host="127.0.0.1", port=server.port, protocol=3, cache_config=CacheConfig())
-    writer = server.client()
-    writer.set("csc", "v1")
-    assert cached.get("csc") == b"v1"
-    assert cached.get("csc") == b"v1"  # served from the local cache
-    writer.set("csc", "v2")
-    deadline = time.monotonic() + 3
-    value = cached.get("csc")
-    while value != b"v2" and time.monotonic() < deadline:
-        time.sleep(0.05)
-        value = cached.get("csc")
-    assert value == b"v2"
-    cached.close()
 
 
 @pytest.mark.parametrize("cmd", [("FLUSHALL",), ("FLUSHDB",)])

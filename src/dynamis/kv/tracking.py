@@ -177,13 +177,7 @@ def client_tracking_command(client: Client, argv: list[bytes]) -> str:
                          "and then re-enabling it with a different mode.")
     if bcast and (optin or optout):
         raise ReplyError("ERR OPTIN and OPTOUT are not compatible with BCAST")
-    all_prefixes = client.tracking_prefixes + [p for p in prefixes if p not in client.tracking_prefixes]
-    for n, prefix in enumerate(all_prefixes):
-        for other in all_prefixes[:n]:
-            if prefix.startswith(other) or other.startswith(prefix):
-                raise ReplyError(f"ERR Prefix '{prefix.decode('utf-8', 'replace')}' overlaps with an existing prefix "
-                                 f"'{other.decode('utf-8', 'replace')}'. Prefixes for a single client must not "
-                                 "overlap.")
+    _check_prefix_collisions(client.tracking_prefixes, prefixes)
     tracking.enable(client)
     client.tracking_bcast = bcast
     client.tracking_optin = optin
@@ -191,10 +185,31 @@ def client_tracking_command(client: Client, argv: list[bytes]) -> str:
     client.tracking_noloop = noloop
     client.tracking_redirect = redirect
     if bcast:
-        client.tracking_prefixes = all_prefixes or [b""]
+        new = [p for p in prefixes if p not in client.tracking_prefixes]
+        client.tracking_prefixes = client.tracking_prefixes + new if (client.tracking_prefixes or new) else [b""]
         for prefix in client.tracking_prefixes:
             tracking.prefixes.setdefault(prefix, set()).add(client.id)
     return OK
+
+
+def _check_prefix_collisions(existing: list[bytes], new: list[bytes]) -> None:
+    """BCAST prefixes of one client must not overlap (Redis's checkPrefixCollisionsOrReply)."""
+
+    def overlap(a: bytes, b: bytes) -> bool:
+        return a.startswith(b) or b.startswith(a)
+
+    def text(p: bytes) -> str:
+        return p.decode("utf-8", "replace")
+
+    for i, prefix in enumerate(new):
+        for other in existing:
+            if overlap(prefix, other):
+                raise ReplyError(f"ERR Prefix '{text(prefix)}' overlaps with an existing prefix '{text(other)}'. "
+                                 "Prefixes for a single client must not overlap.")
+        for other in new[i + 1 :]:
+            if overlap(prefix, other):
+                raise ReplyError(f"ERR Prefix '{text(prefix)}' overlaps with another provided prefix "
+                                 f"'{text(other)}'. Prefixes for a single client must not overlap.")
 
 
 @command("caching", 3, "noscript loading stale", parent="client", categories="@connection",
