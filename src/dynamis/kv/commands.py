@@ -30,6 +30,8 @@ COMMAND_MODULES = (
     "dynamis.kv.types.hash",
     "dynamis.kv.types.list",
     "dynamis.kv.types.set",
+    "dynamis.kv.types.zset",
+    "dynamis.kv.types.stream",
     "dynamis.kv.types.bitmap",
     "dynamis.kv.types.hll",
     "dynamis.kv.sort",
@@ -85,16 +87,13 @@ class Command:
     def __post_init__(self) -> None:
         self.is_write = WRITE in self.flags
         self.readonly = READONLY in self.flags
+        self.full_name = self.name  # "parent|name" once registered as a subcommand
         self.fast = FAST in self.flags
         self.skip_monitor = ADMIN in self.flags or "skip_monitor" in self.flags
         self.may_replicate = self.is_write or "may_replicate" in self.flags
         self.no_multi = NO_MULTI in self.flags
         self.no_auth = NO_AUTH in self.flags
         self.pubsub_ok = self.name in _RESP2_SUBSCRIBED_ALLOWED
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.parent.name}|{self.name}" if self.parent else self.name
 
     def acl_categories(self) -> list[str]:
         """Explicit categories plus those Redis derives from the flags."""
@@ -168,6 +167,7 @@ def command(
                                     since=since)
                 _register(COMMANDS, container)
             cmd.parent = container
+            cmd.full_name = f"{container.name}|{cmd.name}"
             _register(container.subcommands, cmd)
         return fn
 

@@ -289,7 +289,7 @@ class RedisServer:
         cmd.calls += 1
         cmd.usec += duration
         self.stats["total_commands_processed"] += 1
-        if isinstance(reply, ReplyError):
+        if type(reply) is ReplyError:
             cmd.failed_calls += 1
             self.count_error(reply)
         if duration > self.slowlog_threshold_ns >= 0:
