@@ -1,0 +1,249 @@
+"""SORT and SORT_RO (sort.c): sort a list, set or sorted set, by itself or by external keys.
+
+The options are parsed as Redis parses them (an SQL-like list in any order; the last LIMIT,
+BY and STORE win; a BY pattern without `*` means "don't sort"). Scores are read with C's strtod
+rules, numeric ties fall back to comparing the elements as binary strings, ALPHA compares with
+strcoll (strcmp under the C.UTF-8 collation Redis runs with) unless the result is STOREd, and the
+sort is stable as glibc's merge-sort qsort is. `BY`/`GET` patterns replace the first `*` with
+the element and may end in `->field` to read a hash field; `GET #` is the element itself.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from dynamis.kv.args import SYNTAX, int_arg, strtod
+from dynamis.kv.client import Client
+from dynamis.kv.commands import command
+from dynamis.kv.keyspace import WRONGTYPE, Database
+from dynamis.kv.protocol import ReplyError
+from dynamis.kv.types.hash import HashValue
+from dynamis.kv.types.list import ListValue
+from dynamis.kv.types.set import SetValue
+from dynamis.kv.types.zset import SortedSet
+
+SCORE_ERROR = ReplyError("ERR One or more scores can't be converted into double")
+_MIN_NORMAL = 2.2250738585072014e-308
+
+
+def sort_keys(argv: list[bytes]) -> list[int]:
+    """sortGetKeys: the sorted key, plus the last STORE destination (options are skipped by arity)."""
+    keys = [1]
+    store = None
+    i = 2
+    argc = len(argv)
+    while i < argc:
+        opt = argv[i].lower()
+        if opt == b"limit":
+            i += 2
+        elif opt in (b"get", b"by"):
+            i += 1
+        elif opt == b"store" and i + 1 < argc:
+            store = i + 1
+        i += 1
+    if store is not None:
+        keys.append(store)
+    return keys
+
+
+def _c_string(data: bytes) -> bytes:
+    """What C string functions see of a binary string: everything before the first NUL."""
+    nul = data.find(b"\0")
+    return data if nul < 0 else data[:nul]
+
+
+def lookup_by_pattern(db: Database, pattern: bytes, element: bytes) -> bytes | None:
+    """lookupKeyByPattern: the string (or hash field) that `pattern` names for `element`."""
+    if pattern[:1] == b"#" and (len(pattern) == 1 or pattern[1] == 0):
+        return element
+    cpat = _c_string(pattern)
+    star = cpat.find(b"*")
+    if star < 0:
+        return None
+    arrow = cpat.find(b"->", star + 1)
+    field = None
+    if arrow >= 0 and arrow + 2 < len(cpat):
+        field = pattern[arrow + 2 :]
+        key = pattern[:star] + element + pattern[star + 1 : arrow]
+    else:
+        key = pattern[:star] + element + pattern[star + 1 :]
+    value = db.lookup(key)
+    if value is None:
+        return None
+    if field is not None:
+        if type(value) is not HashValue:
+            return None
+        found = value.get(field)
+        return None if found is None else _as_bytes(found)
+    if type(value) is bytes:
+        return value
+    if type(value) is bytearray:
+        return bytes(value)
+    return None
+
+
+def _as_bytes(value: Any) -> bytes:
+    return value if type(value) is bytes else bytes(value) if type(value) is bytearray else str(value).encode()
+
+
+def sort_score(text: bytes) -> float | None:
+    """The score SORT reads from a string: strtod over the C string, no trailing garbage, no ERANGE, no nan."""
+    ctext = _c_string(text)
+    value, used, erange = strtod(ctext)
+    if used != len(ctext) or erange or value != value:
+        return None
+    if value and abs(value) < _MIN_NORMAL and not _exact_subnormal(ctext, value):
+        return None  # glibc flags an inexact subnormal result with ERANGE too
+    return value
+
+
+def _exact_subnormal(text: bytes, value: float) -> bool:
+    literal = text.strip().lower()
+    if literal.lstrip(b"+-").startswith(b"0x"):
+        return True  # a hex literal that fits is exact (float.fromhex would have rounded otherwise)
+    return Fraction(literal.decode()) == Fraction(value)
+
+
+def _elements(value: Any, dontsort: bool, desc: bool, start: int, count: int) -> list[bytes]:
+    """The elements to sort, in the order Redis loads them (or the LIMIT window when not sorting)."""
+    if isinstance(value, ListValue):
+        if dontsort:
+            if desc:
+                first = len(value) - start - 1
+                return [value[i] for i in range(first, first - count, -1)]
+            return [value[i] for i in range(start, start + count)]
+        return list(value)
+    if isinstance(value, SetValue):
+        return sorted(value, key=int) if value.intset else list(value)
+    pairs = value.order
+    if dontsort:
+        if desc:
+            n = len(pairs)
+            return [m for _, m in pairs[n - start - count : n - start][::-1]]
+        return [m for _, m in pairs[start : start + count]]
+    return list(value.scores)
+
+
+def _sort(client: Client, argv: list[bytes], readonly: bool) -> object:
+    desc = alpha = dontsort = False
+    limit_start, limit_count = 0, -1
+    sortby: bytes | None = None
+    store: bytes | None = None
+    gets: list[bytes] = []
+    argc = len(argv)
+    j = 2
+    while j < argc:
+        left = argc - j - 1
+        opt = argv[j].lower()
+        if opt == b"asc":
+            desc = False
+        elif opt == b"desc":
+            desc = True
+        elif opt == b"alpha":
+            alpha = True
+        elif opt == b"limit" and left >= 2:
+            limit_start = int_arg(argv[j + 1])
+            limit_count = int_arg(argv[j + 2])
+            j += 2
+        elif not readonly and opt == b"store" and left >= 1:
+            store = argv[j + 1]
+            j += 1
+        elif opt == b"by" and left >= 1:
+            sortby = argv[j + 1]
+            if b"*" not in _c_string(sortby):
+                dontsort = True  # a constant BY: nothing to sort by (and it sticks, as in Redis)
+            j += 1
+        elif opt == b"get" and left >= 1:
+            gets.append(argv[j + 1])
+            j += 1
+        else:
+            raise SYNTAX
+        j += 1
+
+    db = client.db
+    value = db.lookup(argv[1])
+    if value is None:
+        value = ListValue()
+    elif not isinstance(value, (ListValue, SetValue, SortedSet)):
+        raise WRONGTYPE
+    if dontsort and isinstance(value, SetValue) and store is not None:
+        # a set has no order of its own: make the stored result deterministic
+        dontsort, alpha, sortby = False, True, None
+    if isinstance(value, SortedSet):
+        value.listpack = False  # Redis converts the sorted set to a skiplist for SORT
+
+    length = len(value)
+    start = min(max(limit_start, 0), length)
+    limit_count = min(max(limit_count, -1), length)
+    end = length - 1 if limit_count < 0 else start + limit_count - 1
+    if start >= length:
+        start, end = length - 1, length - 2
+    end = min(end, length - 1)
+    count = length
+    if dontsort and not isinstance(value, SetValue) and (start != 0 or end != length - 1):
+        count = end - start + 1
+    elements = _elements(value, dontsort, desc, start, max(count, 0))
+    if dontsort and not isinstance(value, SetValue):
+        end -= start
+        start = 0
+
+    if not dontsort:
+        score_error = False
+        if alpha:
+            # STORE compares binary-safe; a reply uses strcoll, which stops at a NUL
+            cmp_of = (lambda b: b) if store is not None else _c_string
+            if sortby is None:
+                keys: list[Any] = [cmp_of(e) for e in elements]
+            else:
+                keys = []
+                for e in elements:
+                    by = lookup_by_pattern(db, sortby, e)
+                    keys.append((0, b"") if by is None else (1, cmp_of(by)))
+        else:
+            keys = []
+            for e in elements:
+                by = e if sortby is None else lookup_by_pattern(db, sortby, e)
+                score = 0.0
+                if by is not None:
+                    parsed = sort_score(by)
+                    if parsed is None:
+                        score_error = True
+                    else:
+                        score = parsed
+                keys.append((score, e))
+        if score_error:
+            raise SCORE_ERROR
+        order = sorted(range(len(elements)), key=keys.__getitem__, reverse=desc)
+        elements = [elements[i] for i in order]
+
+    window = elements[start : end + 1] if end >= start else []
+    if store is None:
+        if not gets:
+            return window
+        return [lookup_by_pattern(db, pattern, e) for e in window for pattern in gets]
+    if gets:
+        items = [lookup_by_pattern(db, pattern, e) or b"" for e in window for pattern in gets]
+    else:
+        items = window
+    keyspace = db.keyspace
+    if items:
+        db.set(store, ListValue(items))
+        keyspace.notify(db, "l", "sortstore", store)
+        keyspace.dirty += len(items)
+    elif db.delete(store):
+        keyspace.notify(db, "g", "del", store)
+        keyspace.dirty += 1
+    return len(items)
+
+
+@command("sort", -2, "write denyoom movablekeys", keys=(1, 1, 1), categories="@set @sortedset @list @dangerous",
+         group="generic", key_spec=sort_keys)
+def sort_command(client: Client, argv: list[bytes]) -> object:
+    return _sort(client, argv, readonly=False)
+
+
+@command("sort_ro", -2, "readonly movablekeys", keys=(1, 1, 1), categories="@set @sortedset @list @dangerous",
+         group="generic", since="7.0.0")
+def sort_ro_command(client: Client, argv: list[bytes]) -> object:
+    return _sort(client, argv, readonly=True)
