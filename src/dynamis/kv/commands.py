@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "dynamis.kv.types.list",
     "dynamis.kv.types.set",
     "dynamis.kv.types.zset",
+    "dynamis.kv.types.geo",
     "dynamis.kv.types.stream",
     "dynamis.kv.types.bitmap",
     "dynamis.kv.types.hll",
