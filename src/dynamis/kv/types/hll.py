@@ -258,13 +258,16 @@ class SparseEditor:
     __slots__ = ("ops", "starts", "size", "max_bytes")
 
     def __init__(self, body: bytes | bytearray, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._parse(body)
+
+    def _parse(self, body: bytes | bytearray) -> None:
         self.ops: list[bytes] = _OPCODE_RE.findall(bytes(body))
         self.starts = list(accumulate(map(_SPAN.__getitem__, self.ops), initial=0))
         self.size = HEADER_SIZE + len(body)
-        self.max_bytes = max_bytes
 
     def body(self) -> bytes:
-        return b"".join(self.ops)
+        return b"".join(self.ops)[: self.size - HEADER_SIZE]
 
     def registers(self) -> bytearray | None:
         return sparse_registers(self.body())
@@ -320,12 +323,17 @@ class SparseEditor:
                 gap = last - index
                 seq.append(_xzero_op(gap) if gap > _ZERO_MAX_LEN else _zero_op(gap))
                 seq_starts.append(index + 1)
-        delta = sum(map(len, seq)) - len(ops[k])
+        # Redis counts an XZERO as 2 bytes even when the string ends after its first byte
+        truncated = 0x40 <= op < 0x80 and len(ops[k]) == 1
+        delta = sum(map(len, seq)) - (2 if 0x40 <= op < 0x80 else 1)
         if delta > 0 and self.size + delta > self.max_bytes:
             raise _Promote
         ops[k : k + 1] = seq
         starts[k : k + 1] = seq_starts
         self.size += delta
+        if truncated:
+            # ...so the new opcodes lose their last byte, as the C string's length says
+            self._parse(self.body())
         self._merge(k)
         return 1
 
