@@ -1,41 +1,555 @@
-"""Keyspace commands (db.c, expire.c): DEL EXISTS EXPIRE SCAN SELECT ... on any value type."""
+"""Keyspace commands (db.c, expire.c, object.c): DEL EXISTS RENAME SCAN EXPIRE OBJECT ... on any type.
+
+Expiry is lazy (Database.lookup/peek delete an expired key when it is met) plus the active cycle
+in keyspace.py. Commands that Redis runs with LOOKUP_NOTOUCH (TYPE, EXISTS, TTL, OBJECT) use
+`db.peek`, so OBJECT IDLETIME/FREQ see the same accesses as in Redis.
+"""
 
 from __future__ import annotations
 
-from dynamis.kv.args import SYNTAX
+import copy
+import re
+import threading
+from typing import Any
+
+from dynamis.kv.args import INT64_MAX, NOT_INTEGER, SYNTAX, int_arg, parse_int64
 from dynamis.kv.client import Client
 from dynamis.kv.commands import command
-from dynamis.kv.protocol import OK
+from dynamis.kv.glob import glob_matcher
+from dynamis.kv.keyspace import Database, lfu_counter, lfu_new, now_ms
+from dynamis.kv.protocol import OK, ReplyError
+from dynamis.kv.types import encoding_of, type_name
+
+NO_SUCH_KEY = ReplyError("ERR no such key")
+SAME_OBJECT = ReplyError("ERR source and destination objects are the same")
+DB_RANGE = ReplyError("ERR DB index is out of range")
+INVALID_CURSOR = ReplyError("ERR invalid cursor")
+SHARED_REFCOUNT = 2147483647  # OBJ_SHARED_REFCOUNT: the shared integers 0..9999
+LAZYFREE_THRESHOLD = 64  # below this many keys a flush frees in place even when ASYNC
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+_CURSOR_RE = re.compile(rb"(?:[+-]?[0-9]+)?\Z")
 
 
-@command("del", -2, "write", keys=(1, -1, 1), categories="@keyspace", group="generic")
-def del_command(client: Client, argv: list[bytes]) -> int:
+def _notify(client: Client, db: Database, event: str, key: bytes) -> None:
+    keyspace = client.server.keyspace
+    if keyspace.notify_flags:
+        keyspace.notify(db, "g", event, key)
+
+
+def _db_index(client: Client, arg: bytes) -> Database:
+    """Redis's getIntFromObjectOrReply + selectDb: a database by index, or the errors Redis gives."""
+    index = parse_int64(arg)
+    if index is None or not INT32_MIN <= index <= INT32_MAX:
+        raise NOT_INTEGER
+    dbs = client.server.keyspace.dbs
+    if not 0 <= index < len(dbs):
+        raise DB_RANGE
+    return dbs[index]
+
+
+# -- deleting and testing ---------------------------------------------------------------
+
+
+def _delete_keys(client: Client, keys: list[bytes]) -> int:
     db = client.db
-    removed = sum(1 for key in argv[1:] if db.delete(key))
+    removed = 0
+    for key in keys:
+        if db.delete(key):
+            removed += 1
+            _notify(client, db, "del", key)
     client.server.keyspace.dirty += removed
     return removed
 
 
-def _flush_mode(argv: list[bytes]) -> None:
-    if len(argv) > 2 or (len(argv) == 2 and argv[1].lower() not in (b"async", b"sync")):
-        raise SYNTAX
+@command("del", -2, "write", keys=(1, -1, 1), categories="@keyspace", group="generic")
+def del_command(client: Client, argv: list[bytes]) -> int:
+    return _delete_keys(client, argv[1:])
+
+
+@command("unlink", -2, "write fast", keys=(1, -1, 1), categories="@keyspace", group="generic", since="4.0.0")
+def unlink_command(client: Client, argv: list[bytes]) -> int:
+    return _delete_keys(client, argv[1:])
+
+
+@command("exists", -2, "readonly fast", keys=(1, -1, 1), categories="@keyspace", group="generic")
+def exists_command(client: Client, argv: list[bytes]) -> int:
+    peek = client.db.peek
+    return sum(1 for key in argv[1:] if peek(key) is not None)
+
+
+@command("touch", -2, "readonly fast", keys=(1, -1, 1), categories="@keyspace", group="generic", since="3.2.1")
+def touch_command(client: Client, argv: list[bytes]) -> int:
+    lookup = client.db.lookup
+    return sum(1 for key in argv[1:] if lookup(key) is not None)
+
+
+@command("type", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic")
+def type_command(client: Client, argv: list[bytes]) -> str:
+    value = client.db.peek(argv[1])
+    return "none" if value is None else type_name(value)
+
+
+@command("randomkey", 1, "readonly", categories="@keyspace", group="generic")
+def randomkey_command(client: Client, argv: list[bytes]) -> bytes | None:
+    return client.db.random_key()
+
+
+# -- moving keys ------------------------------------------------------------------------
+
+
+def _place(src: Database, src_key: bytes, dst: Database, dst_key: bytes, value: Any) -> None:
+    """Store `value` at dst_key with src_key's expire and access clock (Redis moves the robj)."""
+    dst.set(dst_key, value)
+    when = src.expires.get(src_key)
+    if when is not None:
+        dst.set_expire(dst_key, when)
+    word = src.access.get(src_key)
+    if word is not None:
+        dst.access[dst_key] = word
+
+
+def _rename(client: Client, argv: list[bytes], nx: bool) -> object:
+    db = client.db
+    src, dst = argv[1], argv[2]
+    value = db.lookup(src)
+    if value is None:
+        raise NO_SUCH_KEY
+    if src == dst:
+        return 0 if nx else OK
+    if db.lookup(dst) is not None:
+        if nx:
+            return 0
+        db.delete(dst)
+    _place(db, src, db, dst, value)
+    db.delete(src)
+    _notify(client, db, "rename_from", src)
+    _notify(client, db, "rename_to", dst)
+    client.server.keyspace.dirty += 1
+    return 1 if nx else OK
+
+
+@command("rename", 3, "write", keys=(1, 2, 1), categories="@keyspace", group="generic")
+def rename_command(client: Client, argv: list[bytes]) -> object:
+    return _rename(client, argv, nx=False)
+
+
+@command("renamenx", 3, "write fast", keys=(1, 2, 1), categories="@keyspace", group="generic")
+def renamenx_command(client: Client, argv: list[bytes]) -> object:
+    return _rename(client, argv, nx=True)
+
+
+def copy_value(value: Any) -> Any:
+    """An independent copy of a value (Redis's dupStringObject / listTypeDup / ...).
+
+    Immutable strings are shared; other types may define `__deepcopy__` for a faster copy."""
+    t = type(value)
+    if t is bytearray:
+        return bytearray(value)
+    if isinstance(value, bytes):
+        return value
+    return copy.deepcopy(value)
+
+
+@command("copy", -3, "write denyoom", keys=(1, 2, 1), categories="@keyspace", group="generic", since="6.2.0")
+def copy_command(client: Client, argv: list[bytes]) -> int:
+    src_db = dst_db = client.db
+    replace = False
+    j = 3
+    while j < len(argv):
+        opt = argv[j].lower()
+        if opt == b"replace":
+            replace = True
+        elif opt == b"db" and j + 1 < len(argv):
+            dst_db = _db_index(client, argv[j + 1])
+            j += 1
+        else:
+            raise SYNTAX
+        j += 1
+    key, new_key = argv[1], argv[2]
+    if src_db is dst_db and key == new_key:
+        raise SAME_OBJECT
+    value = src_db.lookup(key)
+    if value is None:
+        return 0
+    if dst_db.lookup(new_key) is not None:
+        if not replace:
+            return 0
+        dst_db.delete(new_key)
+    dst_db.set(new_key, copy_value(value))
+    when = src_db.expires.get(key)
+    if when is not None:
+        dst_db.set_expire(new_key, when)
+    _notify(client, dst_db, "copy_to", new_key)
+    client.server.keyspace.dirty += 1
+    return 1
+
+
+@command("move", 3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic")
+def move_command(client: Client, argv: list[bytes]) -> int:
+    src = client.db
+    dst = _db_index(client, argv[2])
+    if src is dst:
+        raise SAME_OBJECT
+    key = argv[1]
+    value = src.lookup(key)
+    if value is None or dst.lookup(key) is not None:
+        return 0
+    _place(src, key, dst, key, value)
+    src.delete(key)
+    _notify(client, src, "move_from", key)
+    _notify(client, dst, "move_to", key)
+    client.server.keyspace.dirty += 1
+    return 1
+
+
+@command("swapdb", 3, "write fast", categories="@keyspace @dangerous", group="server", since="4.0.0")
+def swapdb_command(client: Client, argv: list[bytes]) -> str:
+    index1, index2 = parse_int64(argv[1]), parse_int64(argv[2])
+    if index1 is None or not INT32_MIN <= index1 <= INT32_MAX:
+        raise ReplyError("ERR invalid first DB index")
+    if index2 is None or not INT32_MIN <= index2 <= INT32_MAX:
+        raise ReplyError("ERR invalid second DB index")
+    keyspace = client.server.keyspace
+    if not (0 <= index1 < len(keyspace.dbs) and 0 <= index2 < len(keyspace.dbs)):
+        raise DB_RANGE
+    if index1 != index2:
+        keyspace.swap(index1, index2)
+    keyspace.dirty += 1
+    return OK
+
+
+# -- listing ----------------------------------------------------------------------------
+
+
+def _live_keys(db: Database, keys: list[bytes]) -> list[bytes]:
+    """Drop keys whose time has passed (KEYS lists no expired key, without deleting it)."""
+    expires = db.expires
+    if not expires:
+        return keys
+    now = now_ms()
+    return [key for key in keys if expires.get(key, now + 1) > now]
+
+
+@command("keys", 2, "readonly", categories="@keyspace @dangerous", group="generic")
+def keys_command(client: Client, argv: list[bytes]) -> list[bytes]:
+    db = client.db
+    pattern = argv[1]
+    if pattern == b"*":
+        return _live_keys(db, list(db.data))
+    match = glob_matcher(pattern)
+    return _live_keys(db, [key for key in db.data if match(key)])
+
+
+def parse_cursor(arg: bytes) -> int:
+    """Redis's parseScanCursorOrReply: strtoul rules (sign allowed and wrapped, empty is 0)."""
+    if _CURSOR_RE.match(arg) is None:
+        raise INVALID_CURSOR
+    if not arg:
+        return 0
+    value = int(arg)
+    if abs(value) > 2**64 - 1:
+        raise INVALID_CURSOR
+    return value % 2**64
+
+
+def parse_scan_options(argv: list[bytes], start: int, allow_type: bool) -> tuple[int, bytes | None, bytes | None]:
+    """COUNT / MATCH / TYPE of the *SCAN family: (count, pattern or None, type name or None)."""
+    count = 10
+    pattern = type_filter = None
+    i = start
+    while i < len(argv):
+        opt = argv[i].lower()
+        more = i + 1 < len(argv)
+        if opt == b"count" and more:
+            count = int_arg(argv[i + 1])
+            if count < 1:
+                raise SYNTAX
+        elif opt == b"match" and more:
+            pattern = None if argv[i + 1] == b"*" else argv[i + 1]
+        elif opt == b"type" and allow_type and more:
+            type_filter = argv[i + 1].lower()
+        else:
+            raise SYNTAX
+        i += 2
+    return count, pattern, type_filter
+
+
+@command("scan", -2, "readonly", categories="@keyspace", group="generic", since="2.8.0")
+def scan_command(client: Client, argv: list[bytes]) -> list[object]:
+    cursor = parse_cursor(argv[1])
+    count, pattern, type_filter = parse_scan_options(argv, 2, allow_type=True)
+    db = client.db
+    keyspace = client.server.keyspace
+    next_cursor, candidates = keyspace.scan_cursors.scan(db.data, len(db.data), cursor, count)
+    match = glob_matcher(pattern) if pattern is not None else None
+    out = []
+    for key in candidates:
+        if match is not None and not match(key):
+            continue
+        value = db.peek(key)
+        if value is None:
+            continue  # deleted since the scan began, or expired just now
+        if type_filter is not None and type_name(value).encode() != type_filter:
+            continue
+        out.append(key)
+    return [b"%d" % next_cursor, out]
+
+
+# -- OBJECT -----------------------------------------------------------------------------
+
+
+_OBJECT_HELP = [
+    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "FREQ <key>",
+    "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
+    "IDLETIME <key>",
+    "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the specified",
+    "    <key>.",
+    "HELP",
+    "    Prints this help.",
+]
+_LFU_SELECTED = ReplyError(
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between "
+    "policies at runtime LRU and LFU data will take some time to adjust.")
+_LFU_NOT_SELECTED = ReplyError(
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching "
+    "between policies at runtime LRU and LFU data will take some time to adjust.")
+
+
+@command("help", 2, "loading stale", parent="object", categories="@keyspace", group="generic", since="6.2.0")
+def object_help_command(client: Client, argv: list[bytes]) -> list[str]:
+    return _OBJECT_HELP
+
+
+@command("encoding", 3, "readonly", keys=(2, 2, 1), parent="object", categories="@keyspace", group="generic",
+         since="2.2.3")
+def object_encoding_command(client: Client, argv: list[bytes]) -> bytes | None:
+    value = client.db.peek(argv[2])
+    if value is None:
+        return None
+    return encoding_of(value, client.server.config).encode()
+
+
+@command("refcount", 3, "readonly", keys=(2, 2, 1), parent="object", categories="@keyspace", group="generic",
+         since="2.2.3")
+def object_refcount_command(client: Client, argv: list[bytes]) -> int | None:
+    value = client.db.peek(argv[2])
+    if value is None:
+        return None
+    if type(value) is bytes and len(value) <= 4:
+        number = parse_int64(value)
+        config = client.server.config
+        shared = not config["maxmemory"] or not config["maxmemory-policy"].endswith(("-lru", "-lfu"))
+        if number is not None and 0 <= number < 10000 and shared:
+            return SHARED_REFCOUNT
+    return 1
+
+
+@command("idletime", 3, "readonly", keys=(2, 2, 1), parent="object", categories="@keyspace", group="generic",
+         since="2.2.3")
+def object_idletime_command(client: Client, argv: list[bytes]) -> int | None:
+    db = client.db
+    key = argv[2]
+    if db.peek(key) is None:
+        return None
+    if db.lfu:
+        raise _LFU_SELECTED
+    return max(db.clock - db.access.get(key, db.clock), 0)
+
+
+@command("freq", 3, "readonly", keys=(2, 2, 1), parent="object", categories="@keyspace", group="generic",
+         since="4.0.0")
+def object_freq_command(client: Client, argv: list[bytes]) -> int | None:
+    db = client.db
+    key = argv[2]
+    if db.peek(key) is None:
+        return None
+    if not db.lfu:
+        raise _LFU_NOT_SELECTED
+    keyspace = client.server.keyspace
+    word = db.access.get(key)
+    return lfu_counter(lfu_new(keyspace) if word is None else word, keyspace)
+
+
+# -- expiry -----------------------------------------------------------------------------
+
+
+_EXPIRE_NX, _EXPIRE_XX, _EXPIRE_GT, _EXPIRE_LT = 1, 2, 4, 8
+
+
+def _expire_flags(argv: list[bytes]) -> int:
+    """Redis's parseExtendedExpireArgumentsOrReply."""
+    flags = 0
+    for arg in argv[3:]:
+        opt = arg.lower()
+        if opt == b"nx":
+            flags |= _EXPIRE_NX
+        elif opt == b"xx":
+            flags |= _EXPIRE_XX
+        elif opt == b"gt":
+            flags |= _EXPIRE_GT
+        elif opt == b"lt":
+            flags |= _EXPIRE_LT
+        else:
+            name = arg.split(b"\0", 1)[0].decode("utf-8", "replace")
+            raise ReplyError(f"ERR Unsupported option {name}")
+    if flags & _EXPIRE_NX and flags & (_EXPIRE_XX | _EXPIRE_GT | _EXPIRE_LT):
+        raise ReplyError("ERR NX and XX, GT or LT options at the same time are not compatible")
+    if flags & _EXPIRE_GT and flags & _EXPIRE_LT:
+        raise ReplyError("ERR GT and LT options at the same time are not compatible")
+    return flags
+
+
+def _expire(client: Client, argv: list[bytes], base_ms: int, seconds: bool) -> int:
+    """Redis's expireGenericCommand for EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT."""
+    flags = _expire_flags(argv) if len(argv) > 3 else 0
+    when = int_arg(argv[2])
+    invalid = ReplyError(f"ERR invalid expire time in '{argv[0].decode('utf-8', 'replace').lower()}' command")
+    if seconds:
+        if abs(when) > INT64_MAX // 1000:
+            raise invalid
+        when *= 1000
+    if when > INT64_MAX - base_ms:
+        raise invalid
+    when += base_ms
+    db = client.db
+    key = argv[1]
+    if db.lookup(key) is None:
+        return 0
+    if flags:
+        current = db.expires.get(key)
+        if flags & _EXPIRE_NX and current is not None:
+            return 0
+        if flags & _EXPIRE_XX and current is None:
+            return 0
+        if flags & _EXPIRE_GT and (current is None or when <= current):
+            return 0
+        if flags & _EXPIRE_LT and current is not None and when >= current:
+            return 0
+    keyspace = client.server.keyspace
+    keyspace.dirty += 1
+    if when <= now_ms():
+        db.delete(key)
+        _notify(client, db, "del", key)
+    else:
+        db.set_expire(key, when)
+        _notify(client, db, "expire", key)
+    return 1
+
+
+@command("expire", -3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic")
+def expire_command(client: Client, argv: list[bytes]) -> int:
+    return _expire(client, argv, now_ms(), seconds=True)
+
+
+@command("pexpire", -3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic", since="2.6.0")
+def pexpire_command(client: Client, argv: list[bytes]) -> int:
+    return _expire(client, argv, now_ms(), seconds=False)
+
+
+@command("expireat", -3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic", since="1.2.0")
+def expireat_command(client: Client, argv: list[bytes]) -> int:
+    return _expire(client, argv, 0, seconds=True)
+
+
+@command("pexpireat", -3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic", since="2.6.0")
+def pexpireat_command(client: Client, argv: list[bytes]) -> int:
+    return _expire(client, argv, 0, seconds=False)
+
+
+def _ttl(client: Client, key: bytes, in_ms: bool, absolute: bool) -> int:
+    db = client.db
+    if db.peek(key) is None:
+        return -2
+    when = db.expires.get(key)
+    if when is None:
+        return -1
+    ttl = max(when if absolute else when - now_ms(), 0)
+    return ttl if in_ms else (ttl + 500) // 1000
+
+
+@command("ttl", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic")
+def ttl_command(client: Client, argv: list[bytes]) -> int:
+    return _ttl(client, argv[1], in_ms=False, absolute=False)
+
+
+@command("pttl", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic", since="2.6.0")
+def pttl_command(client: Client, argv: list[bytes]) -> int:
+    return _ttl(client, argv[1], in_ms=True, absolute=False)
+
+
+@command("expiretime", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic",
+         since="7.0.0")
+def expiretime_command(client: Client, argv: list[bytes]) -> int:
+    return _ttl(client, argv[1], in_ms=False, absolute=True)
+
+
+@command("pexpiretime", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic",
+         since="7.0.0")
+def pexpiretime_command(client: Client, argv: list[bytes]) -> int:
+    return _ttl(client, argv[1], in_ms=True, absolute=True)
+
+
+@command("persist", 2, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic", since="2.2.0")
+def persist_command(client: Client, argv: list[bytes]) -> int:
+    db = client.db
+    key = argv[1]
+    if db.lookup(key) is None or not db.persist(key):
+        return 0
+    client.server.keyspace.dirty += 1
+    _notify(client, db, "persist", key)
+    return 1
+
+
+# -- whole databases --------------------------------------------------------------------
+
+
+def _flush_async(client: Client, argv: list[bytes]) -> bool:
+    """FLUSHDB/FLUSHALL [ASYNC|SYNC]; no argument follows lazyfree-lazy-user-flush."""
+    if len(argv) == 1:
+        return client.server.config["lazyfree-lazy-user-flush"]
+    mode = argv[1].lower() if len(argv) == 2 else None
+    if mode == b"async":
+        return True
+    if mode == b"sync":
+        return False
+    raise SYNTAX
+
+
+def _flush(db: Database, lazy: bool) -> int:
+    """Empty `db`; a big one is freed by a background thread when `lazy` (Redis's lazyfree)."""
+    removed = len(db.data)
+    tables = (db.data, db.expires, db.access)
+    db.flush()
+    if lazy and removed > LAZYFREE_THRESHOLD:
+        threading.Thread(target=_free_tables, args=(tables,), name="dynamis-lazyfree", daemon=True).start()
+    return removed
+
+
+def _free_tables(tables: tuple[dict[bytes, Any], ...]) -> None:
+    for table in tables:
+        table.clear()
 
 
 @command("flushdb", -1, "write", categories="@keyspace @dangerous", group="server")
 def flushdb_command(client: Client, argv: list[bytes]) -> str:
-    _flush_mode(argv)
-    keyspace = client.server.keyspace
-    keyspace.dirty += len(client.db.data)
-    client.db.flush()
+    lazy = _flush_async(client, argv)
+    client.server.keyspace.dirty += _flush(client.db, lazy)
     return OK
 
 
 @command("flushall", -1, "write", categories="@keyspace @dangerous", group="server")
 def flushall_command(client: Client, argv: list[bytes]) -> str:
-    _flush_mode(argv)
+    lazy = _flush_async(client, argv)
     keyspace = client.server.keyspace
-    keyspace.dirty += sum(len(db.data) for db in keyspace.dbs) + 1
-    keyspace.flushall()
+    keyspace.dirty += sum(_flush(db, lazy) for db in keyspace.dbs) + 1
     return OK
 
 
