@@ -11,6 +11,7 @@ Commands return plain Python values; this module alone decides how they look on 
 from __future__ import annotations
 
 import math
+import re
 
 import hiredis
 
@@ -256,11 +257,13 @@ class RequestParser:
     declared oversized bulk is refused before it is buffered, as Redis does.
     """
 
-    __slots__ = ("_reader", "_inline", "limits", "authenticated")
+    __slots__ = ("_reader", "_inline", "_partial", "_tail", "limits", "authenticated")
 
     def __init__(self, limits: ProtocolLimits) -> None:
         self._reader = hiredis.Reader()
         self._inline = b""
+        self._partial = False  # hiredis holds the start of an incomplete frame
+        self._tail: bytes | None = None  # that frame's bytes so far, while they are few enough to check
         self.limits = limits
         self.authenticated = True
 
@@ -273,47 +276,87 @@ class RequestParser:
             exc.requests = requests
             raise
 
-    def _parse(self, data: bytes, requests: list[list[bytes]]) -> list[list[bytes]]:
-        reader = self._reader
-        at_boundary = not reader.has_data()
+    def _parse(self, data: bytes, requests: list[list[bytes]], checked: bool = False) -> list[list[bytes]]:
+        at_boundary = not self._partial
         if self._inline or (at_boundary and data[:1] != b"*"):
             data = self._feed_inline(self._inline + data, requests)
             if not data:
                 return requests
+            at_boundary = True
+            checked = False  # the frames after an inline request have not been looked at yet
+        if at_boundary and not checked and (not self.authenticated or _LAX_ELEMENT.search(data) is not None):
+            # hiredis would take a `+`/`=`/`(` element as a bulk, and knows no auth limits: walk it as Redis does
+            return self._parse_checked(data, requests)
+        reader = self._reader
         reader.feed(data)
         gets = reader.gets
+        base = len(requests)
+        bad = False
         while True:
             try:
                 req = gets()
             except hiredis.ProtocolError:
-                if not at_boundary:
-                    raise ProtocolError("invalid bulk length") from None
-                offset, error = _walk_frames(data)
-                if offset < len(data) and data[offset] != 42:
-                    # a RESP batch followed by an inline command in the same read
-                    self._reader = hiredis.Reader()
-                    return self._parse(data[offset:], requests)
-                raise ProtocolError(error) from None
+                bad = True
+                break
             if req is False:
                 break
             if type(req) is list:
                 for arg in req:
                     if type(arg) is not bytes:
-                        raise ProtocolError(_walk_frames(data)[1] if at_boundary else "invalid bulk length")
+                        bad = True
+                        break
+                if bad:
+                    break
                 if req:
                     requests.append(req)
-            elif req is not None:
-                raise ProtocolError(_walk_frames(data)[1] if at_boundary else "invalid multibulk length")
+            elif req is not None:  # None: `*-1`, skipped as Redis skips counts <= 0
+                bad = True
+                break
             if not reader.has_data():
                 # the buffer ended on a frame boundary: a following request may be inline
+                self._partial = False
+                self._tail = None
                 return requests
-        if at_boundary:
-            _check_incomplete_frame(data, self.limits.max_bulk_len, self.authenticated)
+        if bad:
+            if at_boundary and not checked:
+                # hiredis refused (or misread) a frame: redo this read frame by frame, as Redis reads it
+                del requests[base:]
+                return self._parse_checked(data, requests)
+            error = _walk_frames(data, self.limits.max_bulk_len, True)[1] if at_boundary else None
+            raise ProtocolError(error or "invalid bulk length")
+        self._partial = True
+        # Refuse the incomplete frame as soon as its declared sizes break a limit, as Redis does. Its
+        # start is kept while it is small so that the next reads are checked too; past that (or for a
+        # big read) the buffered-size checks below bound it instead of a walk in Python.
+        tail = None
+        if at_boundary and not checked and len(data) <= MAX_INLINE_SIZE:
+            tail = data
+        elif self._tail is not None and len(self._tail) + len(data) <= 2 * MAX_INLINE_SIZE + 64:
+            tail = self._tail + data
+        self._tail = None
+        if tail is not None:
+            offset, error = _walk_frames(tail, self.limits.max_bulk_len, True)
+            if error is not None:
+                raise ProtocolError(error)
+            self._tail = tail[offset:]
         buffered = reader.len()
         if buffered > self.limits.max_query_buffer:
             raise ProtocolError("query buffer limit")
         if buffered > self.limits.max_bulk_len + 65536:
             raise ProtocolError("invalid bulk length")
+        return requests
+
+    def _parse_checked(self, data: bytes, requests: list[list[bytes]]) -> list[list[bytes]]:
+        """Walk `data` (which starts on a frame boundary) frame by frame: the well-formed frames run,
+        counts <= 0 are skipped, an inline request may follow, a malformed frame is the error."""
+        offset, error = _walk_frames(data, self.limits.max_bulk_len, self.authenticated, requests)
+        self._reader = hiredis.Reader()
+        self._partial = False
+        self._tail = None
+        if error is not None:
+            raise ProtocolError(error)
+        if offset < len(data):
+            return self._parse(data[offset:], requests, checked=True)
         return requests
 
     def _feed_inline(self, buf: bytes, requests: list[list[bytes]]) -> bytes:
@@ -342,70 +385,61 @@ def _read_line(buf: bytes, pos: int) -> tuple[bytes | None, int]:
     return buf[pos:end], end + 2
 
 
-def _check_incomplete_frame(buf: bytes, max_bulk_len: int, authenticated: bool) -> None:
-    """Walk the complete frames of `buf`, then refuse the trailing incomplete one if its
-    declared counts already break a limit (Redis's texts)."""
-    pos = 0
-    n = len(buf)
-    while pos < n:
-        line, pos = _read_line(buf, pos + 1)
-        if line is None:
-            if n - pos > MAX_INLINE_SIZE:
-                raise ProtocolError("too big mbulk count string")
-            return
-        count = _parse_len(line)
-        if count is None or count > 1024 * 1024 * 1024:
-            raise ProtocolError("invalid multibulk length")
-        if not authenticated and count > 10:
-            raise ProtocolError("unauthenticated multibulk length")
-        for _ in range(count):
-            if pos >= n:
-                return
-            if buf[pos] != 36:
-                raise ProtocolError(f"expected '$', got '{chr(buf[pos])}'")
-            line, after = _read_line(buf, pos + 1)
-            if line is None:
-                if n - pos > MAX_INLINE_SIZE:
-                    raise ProtocolError("too big bulk count string")
-                return
-            size = _parse_len(line)
-            if size is None or size > max_bulk_len:
-                raise ProtocolError("invalid bulk length")
-            if not authenticated and size > 16384:
-                raise ProtocolError("unauthenticated bulk length")
-            pos = after + size + 2
-            if pos > n:
-                return
+_LEN_RE = re.compile(rb"(?:-?[1-9][0-9]{0,18}|0)\Z")
+_LAX_ELEMENT = re.compile(rb"\n[+=(]")
+_INT_MAX = 2**31 - 1
 
 
 def _parse_len(line: bytes) -> int | None:
-    try:
-        n = int(line)
-    except ValueError:
-        return None
-    return n if n >= 0 or n == -1 else None
+    """A count as Redis's string2ll reads it: no sign but '-', no leading zeros, no spaces."""
+    return int(line) if _LEN_RE.match(line) is not None else None
 
 
-def _walk_frames(buf: bytes) -> tuple[int, str]:
-    """Skip well-formed frames from the start of `buf`; return where the first bad one starts
-    and how Redis's parser names its fault."""
+def _walk_frames(buf: bytes, max_bulk_len: int, authenticated: bool,
+                 requests: list[list[bytes]] | None = None) -> tuple[int, str | None]:
+    """Read the complete well-formed multibulk frames at the start of `buf` into `requests` (a
+    frame with a count <= 0 is skipped, as Redis does). Returns where they end and, when the frame
+    there is malformed or its declared sizes break a limit, Redis's name for the fault; None when
+    what follows is an incomplete frame, an inline request or nothing."""
     pos = 0
-    while pos < len(buf):
+    n = len(buf)
+    while pos < n:
         start = pos
         if buf[pos] != 42:
-            return start, "invalid multibulk length"
+            return start, None
         line, pos = _read_line(buf, pos + 1)
-        count = _parse_len(line) if line is not None else None
-        if count is None:
+        if line is None:
+            return start, "too big mbulk count string" if n - start > MAX_INLINE_SIZE else None
+        count = _parse_len(line)
+        if count is None or count > _INT_MAX:
             return start, "invalid multibulk length"
-        for _ in range(max(count, 0)):
-            if pos >= len(buf):
-                return start, "invalid bulk length"
+        if count > 10 and not authenticated:
+            return start, "unauthenticated multibulk length"
+        args = []
+        for _ in range(count):
+            if pos >= n:
+                return start, None
             if buf[pos] != 36:
                 return start, f"expected '$', got '{chr(buf[pos])}'"
-            line, pos = _read_line(buf, pos + 1)
-            size = _parse_len(line) if line is not None else None
-            if size is None or size < 0:
+            line, after = _read_line(buf, pos + 1)
+            if line is None:
+                return start, "too big bulk count string" if n - pos > MAX_INLINE_SIZE else None
+            size = _parse_len(line)
+            if size is None or size < 0 or size > max_bulk_len:
                 return start, "invalid bulk length"
-            pos += size + 2
-    return pos, "invalid multibulk length"
+            if size > 16384 and not authenticated:
+                return start, "unauthenticated bulk length"
+            pos = after + size + 2
+            if pos > n:
+                return start, None
+            args.append(buf[after : after + size])
+        if args and requests is not None:
+            requests.append(args)
+    return pos, None
+
+
+def _read_line(buf: bytes, pos: int) -> tuple[bytes | None, int]:
+    end = buf.find(b"\r\n", pos)
+    if end < 0:
+        return None, pos
+    return buf[pos:end], end + 2
