@@ -165,3 +165,38 @@ def _decimal_digits(n: int) -> bytes:
         return b"%d" % n
     high, low = divmod(n, 10**4000)
     return _decimal_digits(high) + (b"%d" % low).rjust(4000, b"0")
+
+
+# -- *SCAN -----------------------------------------------------------------------------------
+
+_CURSOR_RE = re.compile(rb"([+-]?)([0-9]+)\Z")
+INVALID_CURSOR = ReplyError("ERR invalid cursor")
+
+
+def parse_scan_cursor(arg: bytes) -> int:
+    """Redis's parseScanCursorOrReply (strtoul: a sign is allowed, an empty string is 0)."""
+    if not arg:
+        return 0
+    m = _CURSOR_RE.match(arg)
+    if m is None or int(m.group(2)) >= 2**64:
+        raise INVALID_CURSOR
+    value = int(m.group(2))
+    return (2**64 - value) % 2**64 if m.group(1) == b"-" else value
+
+
+def scan_options(argv: list[bytes], start: int) -> tuple[int, bytes | None]:
+    """HSCAN/SSCAN/ZSCAN's [MATCH pattern] [COUNT count]: (count, pattern or None for "*")."""
+    count, pattern = 10, None
+    i = start
+    while i < len(argv):
+        option = argv[i].lower()
+        if option == b"count" and i + 1 < len(argv):
+            count = int_arg(argv[i + 1])
+            if count < 1:
+                raise SYNTAX
+        elif option == b"match" and i + 1 < len(argv):
+            pattern = None if argv[i + 1] == b"*" else argv[i + 1]
+        else:
+            raise SYNTAX
+        i += 2
+    return count, pattern

@@ -1,9 +1,38 @@
-"""Hashes (t_hash.c): HSET, HGET and the other hash commands."""
+"""Hashes (t_hash.c): HSET, HGET, HINCRBY[FLOAT], HRANDFIELD, HSCAN and the other hash commands.
+
+A hash is a dict (field -> value). Python dicts keep insertion order and update in place, which
+is exactly the order a listpack-encoded hash replies in, so small hashes answer HGETALL, HKEYS,
+HSCAN and HRANDFIELD in Redis's order. `big` records the conversion to a hashtable, which Redis
+makes once a field or value is longer than `hash-max-listpack-value` or there are more than
+`hash-max-listpack-entries` fields, and never undoes.
+"""
 
 from __future__ import annotations
 
+import random
+from itertools import islice
+from typing import Any
+
 from dynamis.config import Config
+from dynamis.kv.args import (
+    NOT_FLOAT,
+    SYNTAX,
+    format_long_double,
+    int_arg,
+    parse_int64,
+    parse_long_double,
+    parse_scan_cursor,
+    round_long_double,
+    scan_options,
+)
+from dynamis.kv.client import Client
+from dynamis.kv.commands import command
+from dynamis.kv.glob import glob_match
+from dynamis.kv.keyspace import WRONGTYPE, Database
+from dynamis.kv.protocol import OK, ReplyError
 from dynamis.kv.types import register_type
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 class HashValue(dict):
@@ -22,3 +51,270 @@ def _encoding(value: HashValue, config: Config) -> str:
 
 
 register_type(HashValue, "hash", _encoding)
+
+
+def _lookup(db: Database, key: bytes) -> HashValue | None:
+    value = db.lookup(key)
+    if value is not None and type(value) is not HashValue:
+        raise WRONGTYPE
+    return value
+
+
+def _lookup_or_create(db: Database, key: bytes) -> HashValue:
+    h = _lookup(db, key)
+    if h is None:
+        h = HashValue()
+        db.set(key, h)
+    return h
+
+
+def _store(client: Client, key: bytes, h: HashValue, pairs: list[bytes], only_new: bool = False) -> int:
+    """Set field/value pairs (flat list), converting the encoding as Redis does; -> fields added."""
+    if not h.big:
+        limit = client.server.config["hash-max-listpack-value"]
+        if any(len(arg) > limit for arg in pairs):
+            h.big = True
+    added = 0
+    for i in range(0, len(pairs), 2):
+        field = pairs[i]
+        if field not in h:
+            added += 1
+        elif only_new:
+            continue
+        h[field] = pairs[i + 1]
+    if not h.big and len(h) > client.server.config["hash-max-listpack-entries"]:
+        h.big = True
+    return added
+
+
+def _written(db: Database, key: bytes, event: str, changes: int) -> None:
+    keyspace = db.keyspace
+    keyspace.key_modified(db, key)
+    keyspace.notify(db, "h", event, key)
+    keyspace.dirty += changes
+
+
+# -- writes ----------------------------------------------------------------------------------
+
+def _hset(client: Client, argv: list[bytes]) -> int:
+    if len(argv) % 2:
+        raise ReplyError(f"ERR wrong number of arguments for '{argv[0].decode().lower()}' command")
+    db = client.db
+    h = _lookup_or_create(db, argv[1])
+    added = _store(client, argv[1], h, argv[2:])
+    _written(db, argv[1], "hset", (len(argv) - 2) // 2)
+    return added
+
+
+@command("hset", -4, "write denyoom fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+def hset_command(client: Client, argv: list[bytes]) -> int:
+    return _hset(client, argv)
+
+
+@command("hmset", -4, "write denyoom fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+def hmset_command(client: Client, argv: list[bytes]) -> str:
+    _hset(client, argv)
+    return OK
+
+
+@command("hsetnx", 4, "write denyoom fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+def hsetnx_command(client: Client, argv: list[bytes]) -> int:
+    db = client.db
+    h = _lookup_or_create(db, argv[1])
+    if argv[2] in h:
+        return 0
+    _store(client, argv[1], h, argv[2:4])
+    _written(db, argv[1], "hset", 1)
+    return 1
+
+
+@command("hdel", -3, "write fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+def hdel_command(client: Client, argv: list[bytes]) -> int:
+    db = client.db
+    key = argv[1]
+    h = _lookup(db, key)
+    if h is None:
+        return 0
+    deleted = 0
+    for field in islice(argv, 2, None):
+        if h.pop(field, None) is not None:
+            deleted += 1
+            if not h:
+                break
+    if deleted:
+        keyspace = db.keyspace
+        keyspace.notify(db, "h", "hdel", key)
+        if h:
+            keyspace.key_modified(db, key)
+        else:
+            db.delete(key)
+            keyspace.notify(db, "g", "del", key)
+        keyspace.dirty += deleted
+    return deleted
+
+
+@command("hincrby", 4, "write denyoom fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+def hincrby_command(client: Client, argv: list[bytes]) -> int:
+    increment = int_arg(argv[3])
+    db = client.db
+    h = _lookup_or_create(db, argv[1])
+    current = h.get(argv[2])
+    value = 0
+    if current is not None:
+        value = parse_int64(current)
+        if value is None:
+            raise ReplyError("ERR hash value is not an integer")
+    result = value + increment
+    if not _INT64_MIN <= result <= _INT64_MAX:
+        raise ReplyError("ERR increment or decrement would overflow")
+    _store(client, argv[1], h, [argv[2], b"%d" % result])
+    _written(db, argv[1], "hincrby", 1)
+    return result
+
+
+@command("hincrbyfloat", 4, "write denyoom fast", keys=(1, 1, 1), categories="@hash", group="hash",
+         since="2.6.0")
+def hincrbyfloat_command(client: Client, argv: list[bytes]) -> bytes:
+    increment = parse_long_double(argv[3])
+    if increment is None:
+        raise NOT_FLOAT
+    if isinstance(increment, float):
+        raise ReplyError("ERR value is NaN or Infinity")
+    db = client.db
+    h = _lookup_or_create(db, argv[1])
+    current = h.get(argv[2])
+    value: Any = 0
+    if current is not None:
+        value = parse_long_double(current)
+        if value is None:
+            raise ReplyError("ERR hash value is not a float")
+    if isinstance(value, float):  # a stored "inf"
+        raise ReplyError("ERR increment would produce NaN or Infinity")
+    result = round_long_double(value + increment)
+    if isinstance(result, float):
+        raise ReplyError("ERR increment would produce NaN or Infinity")
+    text = format_long_double(result)
+    _store(client, argv[1], h, [argv[2], text])
+    _written(db, argv[1], "hincrbyfloat", 1)
+    return text
+
+
+# -- reads -----------------------------------------------------------------------------------
+
+@command("hget", 3, "readonly fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+def hget_command(client: Client, argv: list[bytes]) -> bytes | None:
+    h = _lookup(client.db, argv[1])
+    return None if h is None else h.get(argv[2])
+
+
+@command("hmget", -3, "readonly fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+def hmget_command(client: Client, argv: list[bytes]) -> list[bytes | None]:
+    h = _lookup(client.db, argv[1])
+    if h is None:
+        return [None] * (len(argv) - 2)
+    get = h.get
+    return [get(field) for field in islice(argv, 2, None)]
+
+
+@command("hgetall", 2, "readonly", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+def hgetall_command(client: Client, argv: list[bytes]) -> dict[bytes, bytes]:
+    h = _lookup(client.db, argv[1])
+    return {} if h is None else dict(h)
+
+
+@command("hkeys", 2, "readonly", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+def hkeys_command(client: Client, argv: list[bytes]) -> list[bytes]:
+    h = _lookup(client.db, argv[1])
+    return [] if h is None else list(h)
+
+
+@command("hvals", 2, "readonly", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+def hvals_command(client: Client, argv: list[bytes]) -> list[bytes]:
+    h = _lookup(client.db, argv[1])
+    return [] if h is None else list(h.values())
+
+
+@command("hexists", 3, "readonly fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+def hexists_command(client: Client, argv: list[bytes]) -> int:
+    h = _lookup(client.db, argv[1])
+    return int(h is not None and argv[2] in h)
+
+
+@command("hlen", 2, "readonly fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+def hlen_command(client: Client, argv: list[bytes]) -> int:
+    h = _lookup(client.db, argv[1])
+    return 0 if h is None else len(h)
+
+
+@command("hstrlen", 3, "readonly fast", keys=(1, 1, 1), categories="@hash", group="hash", since="3.2.0")
+def hstrlen_command(client: Client, argv: list[bytes]) -> int:
+    h = _lookup(client.db, argv[1])
+    value = None if h is None else h.get(argv[2])
+    return 0 if value is None else len(value)
+
+
+# -- HRANDFIELD ------------------------------------------------------------------------------
+
+_HALF_LONG = (2**63 - 1) // 2
+
+
+@command("hrandfield", -2, "readonly", keys=(1, 1, 1), categories="@hash", group="hash", since="6.2.0")
+def hrandfield_command(client: Client, argv: list[bytes]) -> object:
+    if len(argv) == 2:
+        h = _lookup(client.db, argv[1])
+        if h is None:
+            return None
+        return next(islice(h, random.randrange(len(h)), None))
+    count = int_arg(argv[2])
+    if count < -(2**63 - 1):
+        raise ReplyError("ERR value is out of range, value must between -9223372036854775807 and "
+                         "9223372036854775807")
+    if len(argv) > 4 or (len(argv) == 4 and argv[3].lower() != b"withvalues"):
+        raise SYNTAX
+    withvalues = len(argv) == 4
+    if withvalues and not -_HALF_LONG <= count <= _HALF_LONG:
+        raise ReplyError("ERR value is out of range")
+    h = _lookup(client.db, argv[1])
+    if h is None or count == 0:
+        return []
+    fields = list(h)
+    size = len(fields)
+    if count < 0 or count == 1:
+        picked = [fields[random.randrange(size)] for _ in range(-count if count < 0 else 1)]
+    elif count >= size:
+        picked = fields
+    else:
+        # distinct fields, kept in the hash's order as Redis's listpack sampling does
+        picked = [fields[i] for i in sorted(random.sample(range(size), count))]
+    if not withvalues:
+        return picked
+    if client.resp == 3:
+        return [[field, h[field]] for field in picked]
+    out: list[bytes] = []
+    for field in picked:
+        out.append(field)
+        out.append(h[field])
+    return out
+
+
+# -- HSCAN -----------------------------------------------------------------------------------
+
+@command("hscan", -3, "readonly", keys=(1, 1, 1), categories="@hash", group="hash", since="2.8.0")
+def hscan_command(client: Client, argv: list[bytes]) -> list[Any]:
+    cursor = parse_scan_cursor(argv[2])
+    h = _lookup(client.db, argv[1])
+    if h is None:
+        return [b"0", []]
+    count, pattern = scan_options(argv, 3)
+    if h.big:
+        cursor, fields = client.server.keyspace.scan_cursors.scan(h, len(h), cursor, count)
+    else:
+        cursor, fields = 0, list(h)  # a listpack is returned whole, as Redis does
+    items: list[bytes] = []
+    for field in fields:
+        value = h.get(field)
+        if value is None or (pattern is not None and not glob_match(pattern, field)):
+            continue
+        items.append(field)
+        items.append(value)
+    return [b"%d" % cursor, items]
