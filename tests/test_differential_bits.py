@@ -1,0 +1,86 @@
+"""Hypothesis-generated sequences of bitmap and HyperLogLog commands, against real redis-server."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+KEYS = ["b1", "b2", "b3"]
+_key = st.sampled_from(KEYS)
+_index = st.one_of(st.integers(-40, 40), st.sampled_from([-1000, 1000, 2**31, -(2**31)]))
+_unit = st.sampled_from(["BIT", "BYTE", "bit"])
+_value64 = st.one_of(st.integers(-1000, 1000), st.sampled_from([2**63 - 1, -(2**63), 2**62, -(2**62), 255, 256]))
+
+
+@st.composite
+def _bitfield(draw: st.DrawFn) -> tuple:
+    args: list = [draw(st.sampled_from(["BITFIELD", "BITFIELD", "BITFIELD_RO"])), draw(_key)]
+    for _ in range(draw(st.integers(0, 4))):
+        signed = draw(st.booleans())
+        bits = draw(st.integers(1, 64 if signed else 63))
+        kind = f"{'i' if signed else 'u'}{bits}"
+        offset = draw(st.one_of(st.integers(0, 90).map(str), st.integers(0, 6).map(lambda n: f"#{n}")))
+        op = draw(st.sampled_from(["GET", "SET", "INCRBY", "OVERFLOW"]))
+        if op == "GET":
+            args += ["GET", kind, offset]
+        elif op == "OVERFLOW":
+            args += ["OVERFLOW", draw(st.sampled_from(["WRAP", "SAT", "FAIL"]))]
+        else:
+            args += [op, kind, offset, draw(_value64)]
+    return tuple(args)
+
+
+_bit_command = st.one_of(
+    st.tuples(st.just("SETBIT"), _key, st.integers(0, 200), st.integers(0, 1)),
+    st.tuples(st.just("GETBIT"), _key, st.integers(0, 220)),
+    st.tuples(st.just("BITCOUNT"), _key),
+    st.tuples(st.just("BITCOUNT"), _key, _index, _index),
+    st.tuples(st.just("BITCOUNT"), _key, _index, _index, _unit),
+    st.tuples(st.just("BITPOS"), _key, st.integers(0, 1)),
+    st.tuples(st.just("BITPOS"), _key, st.integers(0, 1), _index),
+    st.tuples(st.just("BITPOS"), _key, st.integers(0, 1), _index, _index),
+    st.tuples(st.just("BITPOS"), _key, st.integers(0, 1), _index, _index, _unit),
+    st.tuples(st.just("BITOP"), st.sampled_from(["AND", "OR", "XOR"]), _key,
+              st.lists(st.sampled_from(KEYS + ["nokey"]), min_size=1, max_size=3)).map(lambda t: (*t[:3], *t[3])),
+    st.tuples(st.just("BITOP"), st.just("NOT"), _key, st.sampled_from(KEYS + ["nokey"])),
+    _bitfield(),
+    st.tuples(st.just("APPEND"), _key, st.binary(max_size=6)),
+    st.tuples(st.just("SETRANGE"), _key, st.integers(0, 30), st.binary(max_size=6)),
+    st.tuples(st.just("SET"), _key, st.binary(max_size=10)),
+    st.tuples(st.just("GET"), _key),
+    st.tuples(st.just("DEL"), _key),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(commands=st.lists(_bit_command, min_size=1, max_size=25))
+def test_bitmap_sequences(diff, commands):
+    diff.check("DEL", *KEYS)
+    for command in commands:
+        diff.check(*command)
+    for key in KEYS:
+        diff.check("GET", key)
+
+
+HLL_KEYS = ["h1", "h2", "h3"]
+_hll_key = st.sampled_from(HLL_KEYS)
+# a small pool makes repeats (no change) likely; a wide one grows sparse HLLs towards dense
+_element = st.one_of(st.integers(0, 30).map(lambda n: f"e{n}"), st.integers(0, 10**9).map(str))
+_hll_command = st.one_of(
+    st.tuples(st.just("PFADD"), _hll_key, st.lists(_element, max_size=8)).map(lambda t: (*t[:2], *t[2])),
+    st.tuples(st.just("PFADD"), _hll_key, st.lists(_element, min_size=50, max_size=400)).map(lambda t: (*t[:2], *t[2])),
+    st.tuples(st.just("PFCOUNT"), st.lists(_hll_key, min_size=1, max_size=3)).map(lambda t: (t[0], *t[1])),
+    st.tuples(st.just("PFMERGE"), _hll_key, st.lists(_hll_key, max_size=3)).map(lambda t: (*t[:2], *t[2])),
+    st.tuples(st.just("GET"), _hll_key),
+)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(commands=st.lists(_hll_command, min_size=1, max_size=20))
+def test_hyperloglog_sequences(diff, commands):
+    diff.check("DEL", *HLL_KEYS)
+    for command in commands:
+        diff.check(*command)
+    for key in HLL_KEYS:
+        diff.check("GET", key)
+        diff.check("PFCOUNT", key)
