@@ -146,18 +146,23 @@ def _signed64(v: int) -> int:
 class _Node:
     """One listpack's worth of entries; `values[i] is None` marks a deleted entry (tombstone)."""
 
-    __slots__ = ("ids", "values", "live", "fields", "size")
+    __slots__ = ("ids", "values", "live", "fields", "size", "dropped")
 
     def __init__(self, fields: list[bytes]) -> None:
         self.ids: list[int] = []
         self.values: list[list[bytes] | None] = []
         self.live = 0
+        self.dropped = 0  # tombstones taken out by `Stream.rewind`, still counted as Redis does
         self.fields = fields  # the master entry's field names
         # the master entry: num-fields, the fields, the zero terminator
         self.size = _lp_int_size(len(fields)) + sum(map(_lp_str_size, fields)) + 2
 
+    def stored(self) -> int:
+        """Entries in the listpack, live and deleted (what stream-node-max-entries counts)."""
+        return len(self.ids) + self.dropped
+
     def lp_bytes(self) -> int:
-        return 7 + _lp_int_size(self.live) + _lp_int_size(len(self.ids) - self.live) + self.size
+        return 7 + _lp_int_size(self.live) + _lp_int_size(self.stored() - self.live) + self.size
 
 
 # -- consumer groups --------------------------------------------------------------------------------
@@ -236,7 +241,7 @@ class Stream:
             if max_bytes == 0 or max_bytes > LISTPACK_MAX_SIZE:
                 max_bytes = LISTPACK_MAX_SIZE
             max_entries = config["stream-node-max-entries"]
-            if node.lp_bytes() + sum(map(len, fv)) >= max_bytes or (max_entries and len(node.ids) >= max_entries):
+            if node.lp_bytes() + sum(map(len, fv)) >= max_bytes or (max_entries and node.stored() >= max_entries):
                 node = None
         fields = fv[0::2]
         if node is None:
@@ -276,6 +281,18 @@ class Stream:
             node.live -= 1
         self.length -= 1
         return True
+
+    def rewind(self, sid: int) -> None:
+        """XSETID below deleted entries: drop the tombstones above `sid`, so that IDs stay sorted
+        in their nodes when later entries are appended (Redis appends after them regardless)."""
+        while self.tail is not None and self.tail.ids[-1] > sid:
+            node = self.tail
+            cut = bisect_right(node.ids, sid)
+            node.dropped += len(node.ids) - cut
+            del node.ids[cut:], node.values[cut:]
+            if node.ids:
+                break
+            self._drop_node(next(reversed(self.nodes)))
 
     def trim(self, strategy: str, maxlen: int, minid: int, approx: bool, limit: int) -> int:
         """streamTrim: whole nodes from the head, then (unless approximate) entries of one node."""
@@ -573,7 +590,8 @@ def xadd_command(client: Client, argv: list[bytes]) -> object:
         sid = ms << 64 if ms > last >> 64 else last + 1
     elif not args.seq_given and args.id >> 64 == last >> 64:
         if last & MASK64 == MASK64:
-            raise ReplyError("ERR The ID specified in XADD is equal or smaller than the target stream top item")
+            # 7.0 fails here without setting errno, which XADD then reports as this
+            raise ReplyError("ERR Elements are too large to be stored")
         sid = last + 1
     else:
         sid = args.id
@@ -690,6 +708,8 @@ def xsetid_command(client: Client, argv: list[bytes]) -> str:
             raise ReplyError("ERR The ID specified in XSETID is smaller than the target stream top item")
         if entries_added != -1 and stream.length > entries_added:
             raise ReplyError("ERR The entries_added specified in XSETID is smaller than the target stream length")
+    if sid < stream.last_id:
+        stream.rewind(sid)
     stream.last_id = sid
     if entries_added != -1:
         stream.entries_added = entries_added
