@@ -339,10 +339,9 @@ def _modified(db: Database, key: bytes, zs: SortedSet, event: str) -> None:
 
 
 def _positive_long(arg: bytes, error: ReplyError = NOT_POSITIVE) -> int:
+    """getPositiveLongFromObjectOrReply: one message for a non-integer and a negative value."""
     value = parse_int64(arg)
-    if value is None:
-        raise ReplyError("ERR value is not an integer or out of range") if error is NOT_POSITIVE else error
-    if value < 0:
+    if value is None or value < 0:
         raise error
     return value
 
