@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 import redis
 from hypothesis import HealthCheck, given, settings
@@ -165,3 +167,17 @@ def test_sort_list_sequences(diff, items, weights, options):
     diff.check("SORT", "l", *flat, "STORE", "dst")
     diff.check("LRANGE", "dst", 0, -1)
     diff.check("DEL", *[f"w_{k}" for k in weights] or ["none"])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_alpha_by_with_limit_orders_ties_like_redis_pqsort(diff, seed):
+    rnd = random.Random(seed)
+    n = rnd.choice([5, 9, 30, 60, 120])
+    items = [f"i{rnd.randrange(150)}" for _ in range(n)]
+    diff.check("RPUSH", "l", *items)
+    for item in set(items):
+        if rnd.random() < 0.4:
+            diff.check("SET", f"w_{item}", rnd.choice("abc"))
+    for _ in range(4):
+        start, count = rnd.randrange(n), rnd.randrange(1, n + 1)
+        diff.check("SORT", "l", "BY", "w_*", "ALPHA", "LIMIT", start, count, *(["DESC"] if rnd.random() < 0.5 else []))
