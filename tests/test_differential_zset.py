@@ -497,3 +497,44 @@ def test_generated_sequences_skiplist(diff, diff3, resp3, commands):
     finally:
         for conn in (d.redis, d.dynamis):
             conn.call("CONFIG", "SET", "zset-max-listpack-entries", "128")
+
+
+coordinates = st.tuples(st.integers(-180_000_000, 180_000_000), st.integers(-85_051_128, 85_051_128)).map(
+    lambda t: [f"{t[0] / 1e6:.6f}", f"{t[1] / 1e6:.6f}"])
+near_sicily = st.tuples(st.integers(12_000_000, 16_000_000), st.integers(36_000_000, 39_000_000)).map(
+    lambda t: [f"{t[0] / 1e6:.6f}", f"{t[1] / 1e6:.6f}"])
+places = st.one_of(coordinates, near_sicily)
+
+
+def _geosearch(origin, shape, unit, options):
+    return ["GEOSEARCH", "geo", *origin, *shape, unit, *options]
+
+
+geo_options = st.lists(st.sampled_from(["WITHDIST", "WITHCOORD", "WITHHASH", "ASC", "DESC", "COUNT 2", "COUNT 3 ANY"]),
+                       max_size=3, unique=True).map(lambda opts: [w for o in opts for w in o.split()])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(resp3=st.booleans(), points=st.lists(places, min_size=1, max_size=30),
+       searches=st.lists(st.builds(
+           _geosearch,
+           st.one_of(places.map(lambda p: ["FROMLONLAT", *p]),
+                     st.integers(0, 29).map(lambda i: ["FROMMEMBER", f"m{i}"])),
+           st.one_of(st.sampled_from(["1", "50", "300", "2500", "9000"]).map(lambda r: ["BYRADIUS", r]),
+                     st.tuples(st.sampled_from(["10", "400", "3000"]), st.sampled_from(["20", "600", "5000"]))
+                     .map(lambda t: ["BYBOX", *t])),
+           st.sampled_from(["km", "mi", "m", "ft"]), geo_options), min_size=1, max_size=6))
+def test_generated_geo(diff, diff3, resp3, points, searches):
+    d = diff3 if resp3 else diff
+    d.both("FLUSHALL")
+    args = [x for i, p in enumerate(points) for x in (*p, f"m{i}")]
+    d.check("GEOADD", "geo", *args)
+    d.check("ZRANGE", "geo", 0, -1, "WITHSCORES")
+    d.check("GEOPOS", "geo", *[f"m{i}" for i in range(len(points))])
+    d.check("GEOHASH", "geo", *[f"m{i}" for i in range(len(points))])
+    d.check("GEODIST", "geo", "m0", f"m{len(points) - 1}", "km")
+    for search in searches:
+        d.check(*search)
+        if not any(opt.startswith("WITH") for opt in search):
+            d.check("GEOSEARCHSTORE", "dst", *search[1:], "STOREDIST")
+            d.check("ZRANGE", "dst", 0, -1, "WITHSCORES")
