@@ -203,7 +203,7 @@ DIRECTIVES: dict[str, Directive] = {
         Directive("notify-keyspace-events", "", "notify"),
         Directive("lazyfree-lazy-user-flush", False, "bool"),
         Directive("busy-reply-threshold", 5000, "int", minimum=0, maximum=2**63 - 1, aliases=("lua-time-limit",)),
-        Directive("hash-max-listpack-entries", 128, "int", minimum=0, maximum=2**63 - 1,
+        Directive("hash-max-listpack-entries", 512, "int", minimum=0, maximum=2**63 - 1,
                   aliases=("hash-max-ziplist-entries",)),
         Directive("hash-max-listpack-value", 64, "int", minimum=0, maximum=2**63 - 1,
                   aliases=("hash-max-ziplist-value",)),

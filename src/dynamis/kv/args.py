@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from fractions import Fraction
 
 from dynamis.kv.protocol import ReplyError
 
@@ -77,94 +76,6 @@ def float_arg(text: bytes, error: ReplyError = NOT_FLOAT) -> float:
     if value is None:
         raise error
     return value
-
-
-# -- long doubles (INCRBYFLOAT, HINCRBYFLOAT, blocking timeouts) -------------------------------
-# Redis computes these in x87 80-bit long doubles (64-bit significand): values are kept as exact
-# Fractions rounded to that precision, so sums and their "%.17Lf" rendering match to the digit.
-
-LD_MANTISSA_BITS = 64
-_LD_MAX_EXP = 16384  # values >= 2**16384 overflow
-_LD_MIN_EXP = -16382 - 63  # below the smallest subnormal's unit precision is lost
-_LD_DECIMAL_LIMIT = 4960  # beyond 10**±4960 strtold overflows / underflows for sure
-
-
-def round_long_double(x: Fraction) -> Fraction | float:
-    """Round an exact value to the nearest long double (ties to even); ±inf on overflow."""
-    if x == 0:
-        return Fraction(0)
-    n, d = abs(x.numerator), x.denominator
-    e = n.bit_length() - d.bit_length()
-    if (n << max(-e, 0)) < (d << max(e, 0)):
-        e -= 1  # now 2**e <= |x| < 2**(e+1)
-    if e >= _LD_MAX_EXP:
-        return math.inf if x > 0 else -math.inf
-    shift = min(LD_MANTISSA_BITS - 1 - e, -_LD_MIN_EXP)
-    num, den = (n << shift, d) if shift >= 0 else (n, d << -shift)
-    q, r = divmod(num, den)
-    if 2 * r > den or (2 * r == den and q & 1):
-        q += 1
-    if q.bit_length() - shift > _LD_MAX_EXP:
-        return math.inf if x > 0 else -math.inf
-    value = Fraction(q, 1 << shift) if shift >= 0 else Fraction(q << -shift)
-    return value if x > 0 else -value
-
-
-def parse_long_double(text: bytes) -> Fraction | float | None:
-    """Redis's string2ld: the whole text is a number (strtold syntax), no leading space, not nan,
-    no overflow or underflow to zero. Finite values come back as exact Fractions, infinities as floats."""
-    if not text or len(text) >= 5 * 1024 or text[0] in b" \t\n\v\f\r":
-        return None
-    m = _STRTOD_RE.match(text)
-    if m is None or m.end() != len(text):
-        return None
-    sign, hexnum, decimal, inf, _nan = m.groups()
-    if inf is not None:
-        return -math.inf if sign == b"-" else math.inf
-    if hexnum is not None:
-        mantissa, _, exp = hexnum.lower().partition(b"p")
-        whole, _, frac = mantissa.partition(b".")
-        digits = (whole + frac).lstrip(b"0")
-        exponent = int(exp or b"0") - 4 * len(frac)
-        if digits and abs(exponent + 4 * len(digits)) > 4 * _LD_DECIMAL_LIMIT:
-            return None
-        value = Fraction(int(digits or b"0", 16)) * Fraction(2) ** exponent
-    elif decimal is not None:
-        mantissa, _, exp = decimal.lower().partition(b"e")
-        whole, _, frac = mantissa.partition(b".")
-        digits = (whole + frac).lstrip(b"0")
-        exponent = int(exp or b"0") - len(frac)
-        if digits and abs(exponent + len(digits)) > _LD_DECIMAL_LIMIT:
-            return None
-        value = Fraction(int(digits or b"0")) * Fraction(10) ** exponent
-    else:
-        return None  # nan
-    rounded = round_long_double(value)
-    if isinstance(rounded, float) or (rounded == 0 and value != 0):
-        return None  # ERANGE
-    return -rounded if sign == b"-" else rounded
-
-
-def format_long_double(value: Fraction | float) -> bytes:
-    """Redis's ld2string(LD_STR_HUMAN): "%.17Lf" with the trailing zeros (and dot) removed."""
-    if isinstance(value, float):
-        return b"inf" if value > 0 else b"-inf"
-    scaled = value * 10**17
-    q, r = divmod(scaled.numerator, scaled.denominator)
-    if 2 * r > scaled.denominator or (2 * r == scaled.denominator and q & 1):
-        q += 1
-    negative = q < 0 or (q == 0 and value < 0)
-    digits = _decimal_digits(abs(q)).rjust(18, b"0")
-    text = (digits[:-17] + b"." + digits[-17:]).rstrip(b"0").rstrip(b".")
-    return b"0" if negative and text == b"0" else (b"-" + text if negative else text)
-
-
-def _decimal_digits(n: int) -> bytes:
-    """str(n) for ints of any size (Python refuses more than 4300 digits at once)."""
-    if n < 10**4000:
-        return b"%d" % n
-    high, low = divmod(n, 10**4000)
-    return _decimal_digits(high) + (b"%d" % low).rjust(4000, b"0")
 
 
 # -- *SCAN -----------------------------------------------------------------------------------

@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from dynamis.kv.args import int_arg, parse_long_double, round_long_double
+from dynamis.kv.args import int_arg
 from dynamis.kv.client import Client
 from dynamis.kv.commands import command
+from dynamis.kv.longdouble import parse_long_double
 from dynamis.kv.protocol import ReplyError
 
 if TYPE_CHECKING:
@@ -96,9 +98,12 @@ def parse_timeout(arg: bytes, unit_ms: bool = False) -> float | None:
         value = parse_long_double(arg)
         if value is None:
             raise _NOT_FLOAT_TIMEOUT
-        scaled = value * 1000 if isinstance(value, float) else round_long_double(value * 1000)
-        # a long double too big for a long long converts to LLONG_MIN on x86: "negative"
-        ms = math.ceil(scaled) if not isinstance(scaled, float) and abs(scaled) < _INT64_LIMIT else -1
+        if isinstance(value, float):
+            ms = -1  # inf: a long double too big for a long long converts to LLONG_MIN on x86, "negative"
+        else:
+            mantissa, exp = value
+            scaled = Fraction(mantissa * 1000) * Fraction(2) ** exp
+            ms = math.ceil(scaled) if abs(scaled) < _INT64_LIMIT else -1
     if ms < 0:
         raise NEGATIVE_TIMEOUT
     # 0 blocks for ever; so, in effect, does a timeout of centuries (which the event loop's timer refuses)

@@ -14,21 +14,12 @@ from itertools import islice
 from typing import Any
 
 from dynamis.config import Config
-from dynamis.kv.args import (
-    NOT_FLOAT,
-    SYNTAX,
-    format_long_double,
-    int_arg,
-    parse_int64,
-    parse_long_double,
-    parse_scan_cursor,
-    round_long_double,
-    scan_options,
-)
+from dynamis.kv.args import NOT_FLOAT, SYNTAX, int_arg, parse_int64, parse_scan_cursor, scan_options
 from dynamis.kv.client import Client
 from dynamis.kv.commands import command
 from dynamis.kv.glob import glob_match
 from dynamis.kv.keyspace import WRONGTYPE, Database
+from dynamis.kv.longdouble import incr_by_float, parse_long_double
 from dynamis.kv.protocol import OK, ReplyError
 from dynamis.kv.types import register_type
 
@@ -182,18 +173,7 @@ def hincrbyfloat_command(client: Client, argv: list[bytes]) -> bytes:
         raise ReplyError("ERR value is NaN or Infinity")
     db = client.db
     h = _lookup_or_create(db, argv[1])
-    current = h.get(argv[2])
-    value: Any = 0
-    if current is not None:
-        value = parse_long_double(current)
-        if value is None:
-            raise ReplyError("ERR hash value is not a float")
-    if isinstance(value, float):  # a stored "inf"
-        raise ReplyError("ERR increment would produce NaN or Infinity")
-    result = round_long_double(value + increment)
-    if isinstance(result, float):
-        raise ReplyError("ERR increment would produce NaN or Infinity")
-    text = format_long_double(result)
+    text = incr_by_float(h.get(argv[2]), argv[3], ReplyError("ERR hash value is not a float"))
     _store(client, argv[1], h, [argv[2], text])
     _written(db, argv[1], "hincrbyfloat", 1)
     return text
