@@ -8,11 +8,18 @@ in keyspace.py. Commands that Redis runs with LOOKUP_NOTOUCH (TYPE, EXISTS, TTL,
 from __future__ import annotations
 
 import copy
-import re
 import threading
 from typing import Any
 
-from dynamis.kv.args import INT64_MAX, NOT_INTEGER, SYNTAX, int_arg, parse_int64
+from dynamis.kv.args import (
+    INT64_MAX,
+    NOT_INTEGER,
+    SYNTAX,
+    int_arg,
+    parse_int64,
+    parse_scan_cursor,
+    scan_options,
+)
 from dynamis.kv.client import Client
 from dynamis.kv.commands import command
 from dynamis.kv.glob import glob_matcher
@@ -23,11 +30,10 @@ from dynamis.kv.types import encoding_of, type_name
 NO_SUCH_KEY = ReplyError("ERR no such key")
 SAME_OBJECT = ReplyError("ERR source and destination objects are the same")
 DB_RANGE = ReplyError("ERR DB index is out of range")
-INVALID_CURSOR = ReplyError("ERR invalid cursor")
+INT32_RANGE = ReplyError("ERR value is out of range, value must between -2147483648 and 2147483647")
 SHARED_REFCOUNT = 2147483647  # OBJ_SHARED_REFCOUNT: the shared integers 0..9999
 LAZYFREE_THRESHOLD = 64  # below this many keys a flush frees in place even when ASYNC
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
-_CURSOR_RE = re.compile(rb"(?:[+-]?[0-9]+)?\Z")
 
 
 def _notify(client: Client, db: Database, event: str, key: bytes) -> None:
@@ -36,11 +42,19 @@ def _notify(client: Client, db: Database, event: str, key: bytes) -> None:
         keyspace.notify(db, "g", event, key)
 
 
+def int32_arg(arg: bytes, error: ReplyError | None = None) -> int:
+    """Redis's getIntFromObjectOrReply: an int64 within the C int range, or its two errors."""
+    value = parse_int64(arg)
+    if value is None:
+        raise error or NOT_INTEGER
+    if not INT32_MIN <= value <= INT32_MAX:
+        raise error or INT32_RANGE
+    return value
+
+
 def _db_index(client: Client, arg: bytes) -> Database:
-    """Redis's getIntFromObjectOrReply + selectDb: a database by index, or the errors Redis gives."""
-    index = parse_int64(arg)
-    if index is None or not INT32_MIN <= index <= INT32_MAX:
-        raise NOT_INTEGER
+    """A database by index (getIntFromObjectOrReply + selectDb), with Redis's errors."""
+    index = int32_arg(arg)
     dbs = client.server.keyspace.dbs
     if not 0 <= index < len(dbs):
         raise DB_RANGE
@@ -204,11 +218,8 @@ def move_command(client: Client, argv: list[bytes]) -> int:
 
 @command("swapdb", 3, "write fast", categories="@keyspace @dangerous", group="server", since="4.0.0")
 def swapdb_command(client: Client, argv: list[bytes]) -> str:
-    index1, index2 = parse_int64(argv[1]), parse_int64(argv[2])
-    if index1 is None or not INT32_MIN <= index1 <= INT32_MAX:
-        raise ReplyError("ERR invalid first DB index")
-    if index2 is None or not INT32_MIN <= index2 <= INT32_MAX:
-        raise ReplyError("ERR invalid second DB index")
+    index1 = int32_arg(argv[1], ReplyError("ERR invalid first DB index"))
+    index2 = int32_arg(argv[2], ReplyError("ERR invalid second DB index"))
     keyspace = client.server.keyspace
     if not (0 <= index1 < len(keyspace.dbs) and 0 <= index2 < len(keyspace.dbs)):
         raise DB_RANGE
@@ -240,44 +251,23 @@ def keys_command(client: Client, argv: list[bytes]) -> list[bytes]:
     return _live_keys(db, [key for key in db.data if match(key)])
 
 
-def parse_cursor(arg: bytes) -> int:
-    """Redis's parseScanCursorOrReply: strtoul rules (sign allowed and wrapped, empty is 0)."""
-    if _CURSOR_RE.match(arg) is None:
-        raise INVALID_CURSOR
-    if not arg:
-        return 0
-    value = int(arg)
-    if abs(value) > 2**64 - 1:
-        raise INVALID_CURSOR
-    return value % 2**64
-
-
-def parse_scan_options(argv: list[bytes], start: int, allow_type: bool) -> tuple[int, bytes | None, bytes | None]:
-    """COUNT / MATCH / TYPE of the *SCAN family: (count, pattern or None, type name or None)."""
-    count = 10
-    pattern = type_filter = None
-    i = start
-    while i < len(argv):
-        opt = argv[i].lower()
-        more = i + 1 < len(argv)
-        if opt == b"count" and more:
-            count = int_arg(argv[i + 1])
-            if count < 1:
-                raise SYNTAX
-        elif opt == b"match" and more:
-            pattern = None if argv[i + 1] == b"*" else argv[i + 1]
-        elif opt == b"type" and allow_type and more:
+def _scan_arguments(argv: list[bytes]) -> tuple[int, bytes | None, bytes | None]:
+    """SCAN's options: the shared MATCH/COUNT parsing plus TYPE, which only SCAN has."""
+    rest: list[bytes] = []
+    type_filter = None
+    for i in range(2, len(argv), 2):
+        if argv[i].lower() == b"type" and i + 1 < len(argv):
             type_filter = argv[i + 1].lower()
         else:
-            raise SYNTAX
-        i += 2
+            rest += argv[i:i + 2]
+    count, pattern = scan_options(rest, 0)
     return count, pattern, type_filter
 
 
 @command("scan", -2, "readonly", categories="@keyspace", group="generic", since="2.8.0")
 def scan_command(client: Client, argv: list[bytes]) -> list[object]:
-    cursor = parse_cursor(argv[1])
-    count, pattern, type_filter = parse_scan_options(argv, 2, allow_type=True)
+    cursor = parse_scan_cursor(argv[1])
+    count, pattern, type_filter = _scan_arguments(argv)
     db = client.db
     keyspace = client.server.keyspace
     next_cursor, candidates = keyspace.scan_cursors.scan(db.data, len(db.data), cursor, count)
