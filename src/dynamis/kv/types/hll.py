@@ -16,9 +16,11 @@ with `bytes.translate` and big-int bit operations rather than a loop per registe
 from __future__ import annotations
 
 import math
+import operator
 import re
 import struct
 from bisect import bisect_right
+from collections import OrderedDict
 from itertools import accumulate
 
 from dynamis.kv.client import Client
@@ -60,30 +62,27 @@ def _val_op(value: int, length: int) -> bytes:
     return bytes((0x80 | (value - 1) << 2 | (length - 1),))
 
 
-def _span_table() -> dict[bytes, int]:
-    spans = {}
+def _opcode_tables() -> tuple[dict[bytes, int], dict[bytes, bytes]]:
+    """For every possible opcode: how many registers it covers, and their value as one byte."""
+    spans: dict[bytes, int] = {}
+    values: dict[bytes, bytes] = {}
     for b in range(256):
+        op = bytes((b,))
         if b < 0x40:
-            spans[bytes((b,))] = b + 1
+            spans[op], values[op] = b + 1, b"\0"
         elif b < 0x80:
             # an XZERO cut short by the end of the string reads the NUL after it, as in C
-            spans[bytes((b,))] = ((b & 0x3F) << 8) + 1
+            spans[op], values[op] = ((b & 0x3F) << 8) + 1, b"\0"
         else:
-            spans[bytes((b,))] = (b & 3) + 1
-    for length in range(1, 16385):
-        spans[_xzero_op(length)] = length
-    return spans
+            spans[op], values[op] = (b & 3) + 1, bytes((((b >> 2) & 0x1F) + 1,))
+    for length in range(1, REGISTERS + 1):
+        op = _xzero_op(length)
+        spans[op], values[op] = length, b"\0"
+    return spans, values
 
 
-_SPAN = _span_table()
+_SPAN, _VALUE = _opcode_tables()
 _EMPTY_SPARSE = b"HYLL\x01\x00\x00\x00" + bytes(8) + _xzero_op(REGISTERS)
-
-
-def _run_bytes() -> list[list[bytes]]:
-    return [[bytes((value,)) * n for n in range(_VAL_MAX_LEN + 1)] for value in range(_VAL_MAX_VALUE + 1)]
-
-
-_RUNS = _run_bytes()
 
 
 # -- hashing ---------------------------------------------------------------------------------
@@ -196,53 +195,6 @@ def max_registers(a: bytes | bytearray, b: bytes | bytearray) -> bytes:
 
 # -- sparse registers ------------------------------------------------------------------------
 
-def sparse_registers(body: bytes | bytearray) -> bytearray | None:
-    """The registers of sparse opcodes, or None if they do not cover exactly 16384 registers."""
-    regs = bytearray(REGISTERS)
-    idx = 0
-    i = 0
-    n = len(body)
-    while i < n:
-        op = body[i]
-        if op < 0x40:
-            idx += (op & 0x3F) + 1
-            i += 1
-        elif op < 0x80:
-            idx += ((op & 0x3F) << 8 | (body[i + 1] if i + 1 < n else 0)) + 1
-            i += 2
-        else:
-            runlen = (op & 3) + 1
-            if idx + runlen > REGISTERS:
-                return None
-            regs[idx : idx + runlen] = _RUNS[((op >> 2) & 0x1F) + 1][runlen]
-            idx += runlen
-            i += 1
-    return regs if idx == REGISTERS else None
-
-
-def _sparse_histogram(body: bytes | bytearray) -> list[int] | None:
-    hist = [0] * 64
-    idx = 0
-    i = 0
-    n = len(body)
-    while i < n:
-        op = body[i]
-        if op < 0x40:
-            runlen = (op & 0x3F) + 1
-            hist[0] += runlen
-            i += 1
-        elif op < 0x80:
-            runlen = ((op & 0x3F) << 8 | (body[i + 1] if i + 1 < n else 0)) + 1
-            hist[0] += runlen
-            i += 2
-        else:
-            runlen = (op & 3) + 1
-            hist[((op >> 2) & 0x1F) + 1] += runlen
-            i += 1
-        idx += runlen
-    return hist if idx == REGISTERS else None
-
-
 class _Promote(Exception):
     """The sparse representation cannot take this update: convert to dense."""
 
@@ -255,7 +207,7 @@ class SparseEditor:
     update is a bisect plus a splice of at most three opcodes.
     """
 
-    __slots__ = ("ops", "starts", "size", "max_bytes")
+    __slots__ = ("ops", "starts", "size", "max_bytes", "hist")
 
     def __init__(self, body: bytes | bytearray, max_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -265,12 +217,32 @@ class SparseEditor:
         self.ops: list[bytes] = _OPCODE_RE.findall(bytes(body))
         self.starts = list(accumulate(map(_SPAN.__getitem__, self.ops), initial=0))
         self.size = HEADER_SIZE + len(body)
+        self.hist: list[int] | None = None  # register histogram, kept up to date once computed
 
     def body(self) -> bytes:
         return b"".join(self.ops)[: self.size - HEADER_SIZE]
 
-    def registers(self) -> bytearray | None:
-        return sparse_registers(self.body())
+    def registers(self) -> bytes | None:
+        """One byte per register, or None if the opcodes do not cover exactly 16384 registers."""
+        starts = self.starts
+        if starts[-1] != REGISTERS:
+            return None
+        spans = map(operator.sub, starts[1:], starts[:-1])
+        return b"".join(map(operator.mul, map(_VALUE.__getitem__, self.ops), spans))
+
+    def histogram(self) -> list[int] | None:
+        """Counts of each register value, or None if the HLL is corrupt."""
+        if self.hist is None:
+            regs = self.registers()
+            if regs is None:
+                return None
+            self.hist = histogram(regs)
+        return self.hist
+
+    def _counted(self, old: int, new: int) -> None:
+        if self.hist is not None:
+            self.hist[old] -= 1
+            self.hist[new] += 1
 
     def set(self, index: int, count: int) -> int:
         """Raise register `index` to `count`: 1 if changed, 0 if not, -1 if the HLL is corrupt.
@@ -293,10 +265,12 @@ class SparseEditor:
                 return 0
             if runlen == 1:
                 ops[k] = _val_op(count, 1)
+                self._counted(current, count)
                 self._merge(k)
                 return 1
         elif op < 0x40 and runlen == 1:
             ops[k] = _val_op(count, 1)
+            self._counted(0, count)
             self._merge(k)
             return 1
         # general case: split the opcode around the register
@@ -331,6 +305,7 @@ class SparseEditor:
         ops[k : k + 1] = seq
         starts[k : k + 1] = seq_starts
         self.size += delta
+        self._counted(current if op & 0x80 else 0, count)
         if truncated:
             # ...so the new opcodes lose their last byte, as the C string's length says
             self._parse(self.body())
@@ -387,11 +362,42 @@ def _own(db: Database, key: bytes, value: bytes | bytearray) -> bytearray:
     return buf
 
 
+# Sparse HLLs parsed lately, by value object: a PFADD/PFCOUNT loop on one key parses it once.
+# An entry is reused only while the value still holds the same bytes (a memcmp of <= 3 KB).
+_EDITORS: OrderedDict[int, tuple[bytes | bytearray, bytes, SparseEditor]] = OrderedDict()
+_EDITORS_KEPT = 32
+
+
+def _editor(value: bytes | bytearray, max_bytes: int = 0) -> SparseEditor:
+    """The parsed opcodes of a sparse HLL value (from the cache when it is unchanged)."""
+    entry = _EDITORS.get(id(value))
+    if entry is not None and entry[0] is value and entry[1] == value[HEADER_SIZE:]:
+        _EDITORS.move_to_end(id(value))
+        editor = entry[2]
+        editor.max_bytes = max_bytes
+        return editor
+    editor = SparseEditor(value[HEADER_SIZE:], max_bytes)
+    _remember(value, editor)
+    return editor
+
+
+def _remember(value: bytes | bytearray, editor: SparseEditor) -> None:
+    _EDITORS[id(value)] = (value, bytes(value[HEADER_SIZE:]), editor)
+    _EDITORS.move_to_end(id(value))
+    while len(_EDITORS) > _EDITORS_KEPT:
+        _EDITORS.popitem(last=False)
+
+
+def _forget(value: bytes | bytearray) -> None:
+    """Drop the parse of a value that is being replaced (promoted to dense)."""
+    _EDITORS.pop(id(value), None)
+
+
 def _registers(value: bytes | bytearray) -> bytes | bytearray:
     """One byte per register of a valid HLL value; INVALIDOBJ for a corrupt sparse one."""
     if value[4] == DENSE:
         return dense_registers(value)
-    regs = sparse_registers(value[HEADER_SIZE:])
+    regs = _editor(value).registers()
     if regs is None:
         raise INVALID_HLL
     return regs
@@ -399,10 +405,7 @@ def _registers(value: bytes | bytearray) -> bytes | bytearray:
 
 def _sparse_to_dense(value: bytes | bytearray) -> bytearray:
     """hllSparseToDense: the dense value with the same header (cached cardinality included)."""
-    regs = sparse_registers(value[HEADER_SIZE:])
-    if regs is None:
-        raise INVALID_HLL
-    return _dense_value(value, regs)
+    return _dense_value(value, _registers(value))
 
 
 def _dense_value(header: bytes | bytearray, regs: bytes | bytearray) -> bytearray:
@@ -468,18 +471,13 @@ def histogram(regs: bytes | bytearray) -> list[int]:
     return hist
 
 
-def _dense_histogram(value: bytes | bytearray) -> list[int]:
-    return histogram(b"".join(_dense_lanes(value)))
-
-
 def cardinality(value: bytes | bytearray) -> int:
     """The estimate for a valid HLL value (ignoring its cache); INVALIDOBJ if corrupt."""
     if value[4] == DENSE:
-        hist = _dense_histogram(value)
-    else:
-        hist = _sparse_histogram(value[HEADER_SIZE:])
-        if hist is None:
-            raise INVALID_HLL
+        return estimate(histogram(b"".join(_dense_lanes(value))))
+    hist = _editor(value).histogram()
+    if hist is None:
+        raise INVALID_HLL
     return estimate(hist)
 
 
@@ -505,6 +503,7 @@ def _add(editor: SparseEditor | None, buf: bytearray, elements: list[bytes]) -> 
                 regs = editor.registers()
                 if regs is None:
                     raise INVALID_HLL from None
+                _forget(buf)
                 buf = _dense_value(buf, regs)
                 editor = None
                 _dense_set(buf, index, count)
@@ -516,6 +515,7 @@ def _add(editor: SparseEditor | None, buf: bytearray, elements: list[bytes]) -> 
         if editor is not None and updated:
             buf[HEADER_SIZE:] = editor.body()
             buf[15] |= 0x80
+            _remember(buf, editor)
     return updated, buf
 
 
@@ -532,9 +532,7 @@ def pfadd_command(client: Client, argv: list[bytes]) -> int:
     else:
         buf = _own(db, key, value)
         updated = 0
-    editor = None
-    if buf[4] == SPARSE:
-        editor = SparseEditor(buf[HEADER_SIZE:], client.server.config["hll-sparse-max-bytes"])
+    editor = _editor(buf, client.server.config["hll-sparse-max-bytes"]) if buf[4] == SPARSE else None
     changed, buf = _add(editor, buf, argv[2:])
     updated += changed
     if updated:
@@ -611,15 +609,17 @@ def pfmerge_command(client: Client, argv: list[bytes]) -> str:
 
 def _merge_into_sparse(buf: bytearray, merged: bytes | bytearray, max_bytes: int) -> bytearray:
     """Set each non-zero register in order, as Redis does, promoting to dense when it would."""
-    editor = SparseEditor(buf[HEADER_SIZE:], max_bytes)
+    editor = _editor(buf, max_bytes)
     for index, count in enumerate(merged):
         if count:
             try:
                 editor.set(index, count)
             except _Promote:
                 # every later dense set lands on the merged maximum as well
+                _forget(buf)
                 return _dense_value(buf, merged)
     buf[HEADER_SIZE:] = editor.body()
+    _remember(buf, editor)
     return buf
 
 
