@@ -1,0 +1,1594 @@
+"""Lua scripting (Redis's eval.c, function_lua.c, script_lua.c, script.c): EVAL, SCRIPT, FUNCTION, FCALL.
+
+Scripts run on Lua 5.1 through lupa, in two Lua states as in Redis: one for EVAL scripts (the
+script cache) and one for function libraries. Each state gets Redis's sandbox: only the globals
+Redis allows, read-only library tables and globals ("Attempt to modify a readonly table"), an
+error on reading a missing global, the `redis` API, Redis's math.random and the libraries of
+`scripting_libs`. `redis.call` runs commands through `RedisServer.call` as a fake client, with
+scriptCall's checks (unknown command, arity, noscript, writes from read-only scripts).
+
+Where a script runs. Lua must run while the event loop keeps answering (-BUSY, SCRIPT KILL,
+SHUTDOWN NOSAVE) once a script passes `busy-reply-threshold`, and a running Lua C stack cannot
+move between threads. So every script runs on one dedicated script thread: the loop thread hands
+it over and waits (a lock with a timeout) up to the threshold. lupa releases the GIL while Lua
+runs, and while the loop thread waits nothing else touches the keyspace, so a script is atomic
+without locks. A script still running at the threshold detaches: its client waits like a blocked
+client (its pipelined requests held back), the server turns "busy" (`RedisServer.busy_script`:
+other commands get -BUSY, active expiry pauses) and the reply is delivered through
+`call_soon_threadsafe` when the script ends. SCRIPT KILL / FUNCTION KILL set a flag that a Lua
+count hook (every 100000 instructions, as Redis) turns into an error. The handoff costs two
+thread switches per script (see bench/script_bench.py); inline execution would be cheaper, but a
+script stuck on the loop thread could never be killed, so it is used only where Redis cannot
+time a script out either: `busy-reply-threshold 0`, and scripts inside MULTI/EXEC.
+"""
+
+from __future__ import annotations
+
+import _thread
+import asyncio
+import hashlib
+import logging
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from lupa.lua51 import LuaError, LuaRuntime, lua_type
+
+from dynamis import REDIS_VERSION
+from dynamis.kv import commands as cmdtable
+from dynamis.kv.args import NOT_INTEGER, int_arg
+from dynamis.kv.blocking import BlockedRequest, unblock_client
+from dynamis.kv.client import Client
+from dynamis.kv.commands import command
+from dynamis.kv.glob import glob_match
+from dynamis.kv.protocol import (
+    NULL_ARRAY,
+    OK,
+    BigNumber,
+    ProtocolError,
+    Raw,
+    ReplyError,
+    Verbatim,
+    encode_reply,
+    format_double,
+    split_inline,
+)
+from dynamis.kv.scripting_libs import LibError, RedisRand48, library_functions
+
+if TYPE_CHECKING:
+    from dynamis.kv.server import RedisServer
+
+log = logging.getLogger("dynamis")
+
+INT64_MIN = -(2**63)
+_VERSION_NUM = (lambda p: (p[0] << 16) | (p[1] << 8) | p[2])([int(x) for x in REDIS_VERSION.split(".")[:3]])
+_LOG_LEVELS = {0: logging.DEBUG, 1: logging.INFO, 2: logging.INFO, 3: logging.WARNING}
+SCRIPT_FLAGS = {b"no-writes": "no_writes", b"allow-oom": "allow_oom", b"allow-stale": "allow_stale",
+                b"no-cluster": "no_cluster", b"allow-cross-slot-keys": "allow_cross_slot_keys"}
+_FLAG_ORDER = list(SCRIPT_FLAGS)
+BUSY_EVAL = ReplyError("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.")
+BUSY_FUNCTION = ReplyError("BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.")
+NOTBUSY = ReplyError("NOTBUSY No scripts in execution right now.")
+UNKILLABLE = ReplyError(
+    "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the "
+    "script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
+NOSCRIPT = ReplyError("NOSCRIPT No matching script. Please use EVAL.")
+
+# The sandbox and the redis API, run once per Lua state. `py` holds the Python side.
+_PRELUDE = r"""
+local py = ...
+local G = _G
+local dbg = debug
+local INTERNAL = dbg.getinfo(1, 'S').source
+local error, type, tostring, setmetatable, rawget, rawset, select, unpack, xpcall, loadstring, setfenv, pairs =
+      error, type, tostring, setmetatable, rawget, rawset, select, unpack, xpcall, loadstring, setfenv, pairs
+local pcall, newproxy = pcall, newproxy
+
+local allowed = {}
+for name in string.gmatch('string cjson bit cmsgpack math table struct redis xpcall tostring getfenv ' ..
+    'setmetatable next assert tonumber rawequal collectgarbage getmetatable rawset pcall coroutine type _G ' ..
+    'select unpack gcinfo pairs rawget loadstring ipairs _VERSION setfenv load error newproxy', '%S+') do
+  allowed[name] = true
+end
+for name in pairs(G) do
+  if not allowed[name] then G[name] = nil end
+end
+
+local function readonly_error() error('Attempt to modify a readonly table', 2) end
+local protected = setmetatable({}, {__mode = 'k'})
+local function protect(t)
+  local proxy = setmetatable({}, {__index = t, __newindex = readonly_error})
+  protected[proxy] = true
+  return proxy
+end
+local function missing_global(_, name)
+  error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+end
+local function pack(...) return {n = select('#', ...), ...} end
+local function raise(msg) error({err = msg}, 0) end
+
+-- Python functions are C functions to Lua: a `return redis.call(...)` keeps the script's frame
+-- (no Lua tail call), so errors point at the script's line as in Redis. They raise Python
+-- exceptions, which error_object turns into Redis's error values.
+local error_object = py.error_object
+local null = py.null
+local libs = {}
+for libname, funcs in pairs(py.libs) do
+  local lib = {}
+  for fname, f in pairs(funcs) do lib[fname] = f end
+  libs[libname] = lib
+end
+libs.cjson.null = null
+local math_t = {}
+for k, v in pairs(math) do math_t[k] = v end
+math_t.random, math_t.randomseed = libs.math.random, libs.math.randomseed
+
+local redis = {}
+redis.call = py.call
+redis.pcall = py.pcall
+redis.log = py.log
+redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
+redis.REDIS_VERSION, redis.REDIS_VERSION_NUM = py.version, py.version_num
+redis.setresp = py.setresp
+redis.sha1hex = py.sha1hex
+redis.error_reply = py.error_reply
+redis.status_reply = function(...)
+  if select('#', ...) ~= 1 or type((...)) ~= 'string' then return {err = 'ERR wrong number or type of arguments'} end
+  return {ok = (...)}
+end
+redis.set_repl = py.set_repl
+redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
+redis.replicate_commands = function() return true end
+redis.breakpoint = function() return false end
+redis.debug = function() end
+redis.acl_check_cmd = py.acl_check_cmd
+
+-- Redis's pcall hands back the message of an error table rather than the table
+local function where(level)
+  local info = dbg.getinfo(level, 'Sl')
+  while info and (info.what == 'C' or info.source == INTERNAL) do
+    level = level + 1
+    info = dbg.getinfo(level, 'Sl')
+  end
+  if info and info.currentline > 0 then return info.short_src .. ':' .. info.currentline .. ': ' end
+  return ''
+end
+local V_pcall = function(f, ...)
+  local r = pack(pcall(f, ...))
+  if not r[1] then
+    if type(r[2]) == 'userdata' then r[2] = error_object(r[2], where(2)) end
+    if type(r[2]) == 'table' and type(rawget(r[2], 'err')) == 'string' then r[2] = r[2].err end
+  end
+  return unpack(r, 1, r.n)
+end
+local V_rawset = function(t, k, v)
+  if protected[t] then error('Attempt to modify a readonly table', 0) end
+  return rawset(t, k, v)
+end
+local V_setmetatable = function(t, mt)
+  if protected[t] then error('Attempt to modify a readonly table', 0) end
+  return setmetatable(t, mt)
+end
+
+-- V: the globals scripts see (the real G stays plain, lupa looks things up there)
+local V = {}
+for k, v in pairs(G) do V[k] = v end
+V.redis = protect(redis)
+V.cjson, V.bit, V.struct, V.cmsgpack = protect(libs.cjson), protect(libs.bit), protect(libs.struct),
+    protect(libs.cmsgpack)
+V.math, V.string, V.table, V.coroutine = protect(math_t), protect(string), protect(table), protect(coroutine)
+
+local function err_handler(err)
+  local level = 2
+  local info = dbg.getinfo(level, 'Sl')
+  while info and (info.what == 'C' or info.source == INTERNAL) do
+    level = level + 1
+    info = dbg.getinfo(level, 'Sl')
+  end
+  if type(err) == 'userdata' then
+    err = error_object(err, info and info.currentline > 0 and (info.short_src .. ':' .. info.currentline .. ': ') or '')
+  end
+  if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
+  if info then err.source, err.line = info.source, info.currentline end
+  return err
+end
+
+-- hooks raise only in user code: our own frames (the error handler, finish) must run to the end
+local interrupted = py.interrupted
+local kill_message
+local function kill_hook()
+  if dbg.getinfo(2, 'S').source ~= INTERNAL then raise(kill_message) end
+end
+local function count_hook()
+  local why = interrupted()
+  if why and dbg.getinfo(2, 'S').source ~= INTERNAL then
+    kill_message = why
+    -- from now on every line raises, so that a pcall in the script cannot swallow the kill
+    dbg.sethook(kill_hook, 'l')
+    raise(why)
+  end
+end
+
+V.pcall, V.rawset, V.setmetatable = V_pcall, V_rawset, V_setmetatable
+local env_mt = {__index = V, __newindex = readonly_error}
+local env = setmetatable({}, env_mt)
+protected[env] = true
+V._G = env
+setmetatable(V, {__index = missing_global, __newindex = readonly_error})
+
+local api = {}
+function api.compile(body, chunkname)
+  local f, err = loadstring(body, chunkname)
+  if not f then return nil, err end
+  setfenv(f, env)
+  return f
+end
+
+local function finish(ok, result)
+  dbg.sethook()
+  return ok, result
+end
+
+function api.run_eval(f, nkeys, ...)
+  local argv = {...}
+  local keys, args = {}, {}
+  for i = 1, nkeys do keys[i] = argv[i] end
+  for i = nkeys + 1, #argv do args[i - nkeys] = argv[i] end
+  rawset(V, 'KEYS', keys)
+  rawset(V, 'ARGV', args)
+  dbg.sethook(count_hook, '', 100000)
+  return finish(xpcall(f, err_handler))
+end
+
+function api.run_function(f, nkeys, ...)
+  local argv = {...}
+  local keys, args = {}, {}
+  for i = 1, nkeys do keys[i] = argv[i] end
+  for i = nkeys + 1, #argv do args[i - nkeys] = argv[i] end
+  dbg.sethook(count_hook, '', 100000)
+  return finish(xpcall(function() return f(keys, args) end, err_handler))
+end
+
+-- FUNCTION LOAD: the library code sees a `redis` that only registers functions and logs
+local load_redis = setmetatable({
+  register_function = py.register,
+  log = redis.log, LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
+}, {__index = missing_global, __newindex = readonly_error})
+local load_env = setmetatable({redis = protect(load_redis)}, {__index = missing_global, __newindex = readonly_error})
+
+local function load_hook()
+  if py.load_timed_out() and dbg.getinfo(2, 'S').source ~= INTERNAL then
+    kill_message = 'ERR FUNCTION LOAD timeout'
+    dbg.sethook(kill_hook, 'l')
+    raise(kill_message)
+  end
+end
+
+function api.load_library(f)
+  env_mt.__index = load_env
+  dbg.sethook(load_hook, '', 100000)
+  local ok, err = pcall(f)
+  dbg.sethook()
+  env_mt.__index = V
+  if not ok then
+    if type(err) == 'userdata' then err = error_object(err, where(1)) end
+    if type(err) == 'table' then return false, rawget(err, 'err') end
+    return false, 'ERR ' .. tostring(err)
+  end
+  return true
+end
+
+function api.table_type(t)
+  return type(t)
+end
+
+return api
+"""
+
+
+class ScriptCallError(Exception):
+    """redis.call failed: raise the command's error table in the script."""
+
+    def __init__(self, table: Any) -> None:
+        super().__init__("script call error")
+        self.table = table
+
+
+class ApiError(Exception):
+    """A redis.* API function refused its arguments (Redis's luaPushError + luaError)."""
+
+    def __init__(self, message: bytes) -> None:
+        super().__init__(message.decode())
+        self.message = message
+
+
+def sha1hex(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
+
+def _to_int64(n: int | float) -> int:
+    """(long long) of a Lua number, as x86 converts it (out of range and NaN become LLONG_MIN)."""
+    if isinstance(n, float):
+        if not math.isfinite(n) or not -(2.0**63) <= n < 2.0**63:
+            return INT64_MIN
+        return int(n)
+    return n if -(2**63) <= n < 2**63 else INT64_MIN
+
+
+def _error_table_message(message: str) -> str:
+    """luaPushErrorBuff: an error reply as the `err` field Lua sees ("CODE message")."""
+    if message.startswith("-"):
+        code, sep, rest = message[1:].partition(" ")
+        if not sep:
+            code, rest = "ERR", message[1:]
+    else:
+        code, rest = "ERR", message
+    return f"{code} {rest.strip(chr(13) + chr(10))}"
+
+
+class RunContext:
+    """One script execution (Redis's scriptRunCtx)."""
+
+    __slots__ = ("caller", "fake", "is_eval", "read_only", "name", "argv", "start", "wrote", "killed",
+                 "resp3", "engine")
+
+    def __init__(self, engine: LuaEngine, caller: Client, fake: Client, is_eval: bool, read_only: bool,
+                 name: str, argv: list[bytes]) -> None:
+        self.engine = engine
+        self.caller = caller
+        self.fake = fake
+        self.is_eval = is_eval
+        self.read_only = read_only
+        self.name = name
+        self.argv = argv
+        self.start = time.monotonic()
+        self.wrote = False
+        self.killed: str | None = None
+        self.resp3 = False
+
+
+class LuaEngine:
+    """One sandboxed Lua state with the redis API (the EVAL one or the FUNCTION one)."""
+
+    def __init__(self, scripting: Scripting, mode: str) -> None:
+        self.scripting = scripting
+        self.server = scripting.server
+        self.lua = lua = LuaRuntime(encoding=None, register_eval=False, register_builtins=False,
+                                    unpack_returned_tuples=True, attribute_filter=_deny_attributes)
+        self.ctx: RunContext | None = None
+        self.registering: list[dict[str, Any]] | None = None
+        self.load_deadline = 0.0
+        null = lua.eval("newproxy()")
+        callbacks = {
+            "null": null, "libs": self._libs(null), "call": self._call_raise, "pcall": self._pcall,
+            "error_object": self._error_object, "log": _lua_log, "setresp": self._setresp,
+            "sha1hex": _lua_sha1hex, "error_reply": self._error_reply, "set_repl": _set_repl,
+            "acl_check_cmd": _acl_check_cmd, "interrupted": self._interrupted, "register": self._register,
+            "load_timed_out": lambda: time.monotonic() > self.load_deadline,
+            "version": REDIS_VERSION.encode(), "version_num": _VERSION_NUM,
+        }
+        api = lua.execute(_PRELUDE, lua.table_from({k.encode(): v for k, v in callbacks.items()}))
+        self._compile = api[b"compile"]
+        self.run_eval = api[b"run_eval"]
+        self.run_function = api[b"run_function"]
+        self._load_library = api[b"load_library"]
+        self._table_from = lua.table_from
+
+    # -- Python side of the Lua API -----------------------------------------------------------
+
+    def _libs(self, null: Any) -> Any:
+        funcs = library_functions(self.lua, null, self.scripting.rand)
+
+        table_from = self.lua.table_from
+        return table_from({lib.encode(): table_from({name.encode(): fn for name, fn in table.items()})
+                           for lib, table in funcs.items()})
+
+    def _error_object(self, error: Any, where: bytes) -> Any:
+        """What a Python exception raised into Lua stands for: an error table, or a message."""
+        if isinstance(error, ScriptCallError):
+            return error.table
+        if isinstance(error, ApiError):
+            return self._table_from({b"err": error.message})
+        if isinstance(error, LibError):
+            return where + str(error).encode("utf-8", "surrogateescape")
+        if isinstance(error, BaseException):
+            log.error("error in a script callback: %r", error)
+            return f"internal error: {type(error).__name__}: {error}".encode()
+        return error
+
+    def _interrupted(self) -> bytes | None:
+        ctx = self.ctx
+        return ctx.killed.encode() if ctx is not None and ctx.killed is not None else None
+
+    def _setresp(self, *args: Any) -> None:
+        if len(args) != 1:
+            raise ApiError(b"ERR redis.setresp() requires one argument.")
+        value = args[0]
+        resp = _to_int64(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+        if resp not in (2, 3):
+            raise ApiError(b"ERR RESP version must be 2 or 3.")
+        if self.ctx is not None:
+            self.ctx.resp3 = resp == 3
+            self.ctx.fake.resp = resp
+        return None
+
+    def _error_reply(self, *args: Any) -> Any:
+        if len(args) != 1 or type(args[0]) is not bytes:
+            return self._table_from({b"err": b"ERR wrong number or type of arguments"})
+        text = args[0].decode("utf-8", "surrogateescape")
+        message = _error_table_message(text if text.startswith("-") else "-" + text)
+        return self._table_from({b"err": message.encode("utf-8", "surrogateescape")})
+
+    def _register(self, *args: Any) -> None:
+        if self.registering is None:
+            raise ApiError(b"ERR redis.register_function can only be called on FUNCTION LOAD command")
+        try:
+            registered = _parse_register(args)
+        except ReplyError as exc:
+            raise ApiError(exc.message.encode()) from None
+        if any(previous["name"] == registered["name"] for previous in self.registering):
+            raise ApiError(b"ERR Function already exists in the library")
+        self.registering.append(registered)
+
+    def _call_raise(self, *args: Any) -> Any:
+        reply, failed = self._call(True, *args)
+        if failed:
+            raise ScriptCallError(reply)
+        return reply
+
+    def _pcall(self, *args: Any) -> Any:
+        return self._call(False, *args)[0]
+
+    def _call(self, raise_error: bool, *args: Any) -> tuple[Any, bool]:
+        """redis.call / redis.pcall: (reply as a Lua value, whether to raise it)."""
+        ctx = self.ctx
+        if not args:
+            return self._error("Please specify at least one argument for this redis lib call", raise_error)
+        argv = []
+        for a in args:
+            t = type(a)
+            if t is bytes:
+                argv.append(a)
+            elif t is int or t is float:
+                argv.append(b"%.17g" % a)
+            else:
+                return self._error("Lua redis lib command arguments must be strings or integers", raise_error)
+        if ctx is None:
+            return self._error("redis.call/pcall can only be called inside a script invocation", raise_error)
+        cmd = cmdtable.lookup(argv)
+        if cmd is None or cmd.handler is None:
+            if cmd is None or len(argv) == 1:
+                return self._error("Unknown Redis command called from script" if cmd is None else
+                                   "Wrong number of args calling Redis command from script", raise_error)
+            return self._error("Unknown Redis command called from script", raise_error)
+        arity = cmd.arity
+        if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
+            return self._error("Wrong number of args calling Redis command from script", raise_error)
+        if "noscript" in cmd.flags:
+            return self._error("This Redis command is not allowed from script", raise_error)
+        if cmd.may_replicate:
+            if ctx.read_only:
+                return self._error("Write commands are not allowed from read-only scripts.", raise_error)
+            if cmd.is_write:
+                ctx.wrote = True
+        server = self.server
+        reply = server.call(ctx.fake, cmd, argv)
+        server.current_client = ctx.caller
+        if type(reply) is bytes or type(reply) is int:
+            return reply, False
+        if isinstance(reply, ReplyError):
+            table = self._table_from({b"err": _error_table_message("-" + reply.message).encode(
+                "utf-8", "surrogateescape"), b"ignore_error_stats_update": True})
+            return table, raise_error
+        return self._to_lua(reply, ctx.resp3), False
+
+    def _error(self, message: str, raise_error: bool) -> tuple[Any, bool]:
+        return self._table_from({b"err": ("ERR " + message).encode()}), raise_error
+
+    def _to_lua(self, reply: Any, resp3: bool) -> Any:
+        """A command's reply as the Lua value Redis's redisProtocolToLuaType makes of it."""
+        t = type(reply)
+        if t is bytes or t is int:
+            return reply
+        if t is str:
+            return self._table_from({b"ok": reply.encode()})
+        if reply is None or reply is NULL_ARRAY:
+            return None if resp3 else False
+        if t is list or t is tuple:
+            return self._table_from([self._to_lua(item, resp3) for item in reply])
+        if t is dict:
+            if resp3:
+                inner = self._table_from({})
+                for k, v in reply.items():
+                    inner[self._to_lua(k, resp3)] = self._to_lua(v, resp3)
+                return self._table_from({b"map": inner})
+            flat = []
+            for k, v in reply.items():
+                flat.append(self._to_lua(k, resp3))
+                flat.append(self._to_lua(v, resp3))
+            return self._table_from(flat)
+        if t is set or t is frozenset:
+            if resp3:
+                inner = self._table_from({})
+                for item in reply:
+                    inner[self._to_lua(item, resp3)] = True
+                return self._table_from({b"set": inner})
+            return self._table_from([self._to_lua(item, resp3) for item in reply])
+        if t is float:
+            return self._table_from({b"double": reply}) if resp3 else format_double(reply)
+        if t is bool:
+            return reply if resp3 else int(reply)
+        if t is BigNumber:
+            return self._table_from({b"big_number": str(int(reply)).encode()}) if resp3 else str(int(reply)).encode()
+        if t is Verbatim:
+            if resp3:
+                return self._table_from({b"verbatim_string": self._table_from(
+                    {b"format": b"txt", b"string": reply.encode()})})
+            return reply.encode()
+        if isinstance(reply, ReplyError):
+            return self._table_from({b"err": _error_table_message("-" + reply.message).encode()})
+        if t is Raw:
+            return self._to_lua(_parse_resp(bytes(reply), resp3), resp3)
+        if isinstance(reply, str):
+            return self._table_from({b"ok": reply.encode()})
+        if isinstance(reply, list):
+            return self._table_from([self._to_lua(item, resp3) for item in reply])
+        raise TypeError(f"cannot convert reply of type {t.__name__} for Lua")
+
+    # -- compiling and running ----------------------------------------------------------------
+
+    def compile(self, body: bytes, chunkname: bytes) -> Any:
+        result = self._compile(body, chunkname)
+        if type(result) is tuple:
+            raise _CompileError(result[1].decode("utf-8", "replace"))
+        return result
+
+    def load_library(self, function: Any) -> tuple[list[dict[str, Any]] | None, str | None]:
+        self.registering = []
+        self.load_deadline = time.monotonic() + 0.5  # Redis's LOAD_TIMEOUT_MS
+        try:
+            result = self._load_library(function)
+        finally:
+            registered, self.registering = self.registering, None
+        if type(result) is tuple:
+            message = result[1]
+            return None, message.decode("utf-8", "replace") if isinstance(message, bytes) else "ERR unknown error"
+        return registered, None
+
+    def reply_of(self, ok: bool, result: Any, ctx: RunContext) -> Any:
+        """Convert what the script returned (or raised) into the caller's reply."""
+        if ok:
+            t = type(result)
+            if t is bytes:
+                return result
+            if t is int or t is float:
+                return _to_int64(result)
+            if t is bool:
+                return result if ctx.resp3 else (1 if result else None)
+            if result is None:
+                return None
+            out: list[bytes] = []
+            error = self._encode_reply(result, out, ctx.caller.resp == 3, ctx.resp3, True)
+            return error if error is not None else Raw(b"".join(out))
+        if lua_type(result) == "table":
+            message = result[b"err"]
+            text = _bulk_text(message) if isinstance(message, bytes) else ""
+            source, line = result[b"source"], result[b"line"]
+            if not text.startswith("-"):
+                text = "-" + text
+            if isinstance(source, bytes) and line is not None:
+                text += f" script: {ctx.name}, on {_bulk_text(source)}:{_number_text(line)}."
+            return _reply_error(text)
+        return ReplyError(f"ERR Error running script {ctx.name}, {_bulk_text(result)[:100]}")
+
+    def _encode_reply(self, value: Any, out: list[bytes], client_resp3: bool, script_resp3: bool,
+                      top: bool = False) -> ReplyError | None:
+        """luaReplyToRedisReply: append the RESP of a Lua value (a top-level error is returned)."""
+        t = type(value)
+        if t is bytes:
+            out.append(b"$%d\r\n%s\r\n" % (len(value), value))
+        elif t is bool:
+            if script_resp3:
+                out.append(encode_reply(value, client_resp3))
+            else:
+                out.append(b":1\r\n" if value else (b"_\r\n" if client_resp3 else b"$-1\r\n"))
+        elif t is int or t is float:
+            out.append(b":%d\r\n" % _to_int64(value))
+        elif value is not None and lua_type(value) == "table":
+            err = value[b"err"]
+            if type(err) is bytes:
+                error = _reply_error("-" + _bulk_text(err))
+                if top:
+                    return error
+                out.append(encode_reply(error, client_resp3))
+                return None
+            ok = value[b"ok"]
+            if type(ok) is bytes:
+                out.append(b"+%s\r\n" % ok.replace(b"\r", b" ").replace(b"\n", b" "))
+                return None
+            double = value[b"double"]
+            if type(double) in (int, float):
+                out.append(encode_reply(float(double), client_resp3))
+                return None
+            big = value[b"big_number"]
+            if type(big) is bytes:
+                big = big.replace(b"\r", b" ").replace(b"\n", b" ")
+                out.append(b"(%s\r\n" % big if client_resp3 else b"$%d\r\n%s\r\n" % (len(big), big))
+                return None
+            verbatim = value[b"verbatim_string"]
+            if verbatim is not None and lua_type(verbatim) == "table":
+                fmt, text = verbatim[b"format"], verbatim[b"string"]
+                if type(fmt) is bytes and type(text) is bytes:
+                    if client_resp3:
+                        out.append(b"=%d\r\n%s:%s\r\n" % (len(text) + 4, fmt[:3], text))
+                    else:
+                        out.append(b"$%d\r\n%s\r\n" % (len(text), text))
+                    return None
+            mapping = value[b"map"]
+            if mapping is not None and lua_type(mapping) == "table":
+                items = list(mapping.items())
+                out.append(b"%%%d\r\n" % len(items) if client_resp3 else b"*%d\r\n" % (2 * len(items)))
+                for k, v in items:
+                    self._encode_reply(k, out, client_resp3, script_resp3)
+                    self._encode_reply(v, out, client_resp3, script_resp3)
+                return None
+            members = value[b"set"]
+            if members is not None and lua_type(members) == "table":
+                keys = list(members.keys())
+                out.append(b"~%d\r\n" % len(keys) if client_resp3 else b"*%d\r\n" % len(keys))
+                for k in keys:
+                    self._encode_reply(k, out, client_resp3, script_resp3)
+                return None
+            header = len(out)
+            out.append(b"")
+            i = 1
+            while True:
+                item = value[i]
+                if item is None:
+                    break
+                self._encode_reply(item, out, client_resp3, script_resp3)
+                i += 1
+            out[header] = b"*%d\r\n" % (i - 1)
+        else:
+            out.append(b"_\r\n" if client_resp3 else b"$-1\r\n")
+        return None
+
+
+class _CompileError(Exception):
+    pass
+
+
+def _deny_attributes(obj: Any, name: Any, is_setting: bool) -> Any:
+    raise AttributeError("access to Python attributes is not allowed from scripts")
+
+
+def _bulk_text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogateescape")
+    return str(value)
+
+
+def _number_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _reply_error(text: str) -> ReplyError:
+    """addReplyErrorFormat: '-' dropped, no newlines, "ERR " only if the text had no leading '-'."""
+    text = text.replace("\r", " ").replace("\n", " ")
+    return ReplyError(text[1:] if text.startswith("-") else "ERR " + text)
+
+
+def _lua_log(*args: Any) -> None:
+    if len(args) < 2:
+        raise ApiError(b"ERR redis.log() requires two arguments or more.")
+    level = args[0]
+    if isinstance(level, bytes):
+        try:
+            level = float(level)
+        except ValueError:
+            level = None
+    if isinstance(level, bool) or not isinstance(level, (int, float)):
+        raise ApiError(b"ERR First argument must be a number (log level).")
+    level = int(level)
+    if level not in _LOG_LEVELS:
+        raise ApiError(b"ERR Invalid debug level.")
+    parts = [a if isinstance(a, bytes) else f"{a:.14g}".encode() for a in args[1:]
+             if isinstance(a, (bytes, int, float)) and not isinstance(a, bool)]
+    log.log(_LOG_LEVELS[level], "%s", b" ".join(parts).decode("utf-8", "replace"))
+    return None
+
+
+def _lua_sha1hex(*args: Any) -> bytes:
+    if len(args) != 1:
+        raise ApiError(b"ERR wrong number of arguments")
+    value = args[0]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = f"{value:.14g}".encode()
+    return sha1hex(value if isinstance(value, bytes) else b"").encode()
+
+
+def _set_repl(*args: Any) -> None:
+    if len(args) != 1:
+        raise ApiError(b"ERR redis.set_repl() requires two arguments.")
+    flags = args[0]
+    value = _to_int64(flags) if isinstance(flags, (int, float)) and not isinstance(flags, bool) else 0
+    if value & ~3:
+        raise ApiError(b"ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
+    return None  # no effect to have: scripts are replicated by their effects
+
+
+def _acl_check_cmd(*args: Any) -> bool:
+    argv = [a if isinstance(a, bytes) else b"%.17g" % a for a in args
+            if isinstance(a, (bytes, int, float)) and not isinstance(a, bool)]
+    if len(argv) != len(args) or not argv:
+        raise ApiError(b"ERR Please specify at least one argument for this redis lib call")
+    cmd = cmdtable.lookup(argv)
+    if cmd is None or cmd.handler is None:
+        raise ApiError(b"ERR Invalid command passed to redis.acl_check_cmd()")
+    return True
+
+
+def _parse_register(args: tuple[Any, ...]) -> dict[str, Any]:
+    """redis.register_function(name, callback) or redis.register_function{...} (function_lua.c)."""
+    if len(args) == 2:
+        name, callback, flags, description = args[0], args[1], None, None
+    elif len(args) == 1 and lua_type(args[0]) == "table":
+        name = callback = flags = description = None
+        for key, value in args[0].items():
+            if not isinstance(key, bytes):
+                raise ReplyError("ERR named argument key given to redis.register_function is not a string")
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and key != b"callback":
+                value = f"{value:.14g}".encode()  # lua_isstring holds for numbers
+            if key == b"function_name":
+                if not isinstance(value, bytes):
+                    raise ReplyError("ERR function_name argument given to redis.register_function must be a string")
+                name = value
+            elif key == b"description":
+                if not isinstance(value, bytes):
+                    raise ReplyError("ERR description argument given to redis.register_function must be a string")
+                description = value
+            elif key == b"callback":
+                if lua_type(value) != "function":
+                    raise ReplyError("ERR callback argument given to redis.register_function must be a function")
+                callback = value
+            elif key == b"flags":
+                if lua_type(value) != "table":
+                    raise ReplyError("ERR flags argument to redis.register_function must be a table representing "
+                                     "function flags")
+                flags = value
+            else:
+                raise ReplyError("ERR unknown argument given to redis.register_function")
+        if name is None:
+            raise ReplyError("ERR redis.register_function must get a function name argument")
+        if callback is None:
+            raise ReplyError("ERR redis.register_function must get a callback argument")
+    else:
+        raise ReplyError("ERR wrong number of arguments to redis.register_function")
+    if len(args) == 2:
+        if isinstance(name, (int, float)) and not isinstance(name, bool):
+            name = f"{name:.14g}".encode()
+        if not isinstance(name, bytes):
+            raise ReplyError("ERR first argument to redis.register_function must be a string")
+        if lua_type(callback) != "function":
+            raise ReplyError("ERR second argument to redis.register_function must be a function")
+    parsed_flags: list[bytes] = []
+    if flags is not None:
+        for _, flag in flags.items():
+            if not isinstance(flag, bytes) or flag not in SCRIPT_FLAGS:
+                raise ReplyError("ERR unknown flag given")
+            if flag not in parsed_flags:
+                parsed_flags.append(flag)
+    if not _valid_name(name):
+        raise ReplyError("ERR Library names can only contain letters, numbers, or underscores(_) and must be at "
+                         "least one character long")
+    return {"name": name, "callback": callback, "flags": sorted(parsed_flags, key=_FLAG_ORDER.index),
+            "description": description}
+
+
+def _valid_name(name: bytes) -> bool:
+    return bool(name) and all(c == 95 or 48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122 for c in name)
+
+
+def _parse_resp(data: bytes, resp3: bool) -> Any:
+    """A Raw reply back into reply values (for redis.call of a command that pre-encodes)."""
+    value, _ = _parse_resp_at(data, 0)
+    return value
+
+
+def _parse_resp_at(data: bytes, pos: int) -> tuple[Any, int]:
+    end = data.index(b"\r\n", pos)
+    kind, line = data[pos:pos + 1], data[pos + 1:end]
+    pos = end + 2
+    if kind == b"+":
+        return line.decode("utf-8", "surrogateescape"), pos
+    if kind == b"-":
+        return ReplyError(line.decode("utf-8", "surrogateescape")), pos
+    if kind == b":":
+        return int(line), pos
+    if kind in (b"$", b"=", b"!"):
+        n = int(line)
+        if n < 0:
+            return None, pos
+        body = data[pos:pos + n]
+        return (body[4:] if kind == b"=" else body), pos + n + 2
+    if kind in (b"*", b"~", b">"):
+        n = int(line)
+        if n < 0:
+            return NULL_ARRAY, pos
+        items = []
+        for _ in range(n):
+            item, pos = _parse_resp_at(data, pos)
+            items.append(item)
+        return (set(items) if kind == b"~" else items), pos
+    if kind == b"%":
+        result = {}
+        for _ in range(int(line)):
+            k, pos = _parse_resp_at(data, pos)
+            v, pos = _parse_resp_at(data, pos)
+            result[k] = v
+        return result, pos
+    if kind == b"_":
+        return None, pos
+    if kind == b",":
+        return float(line), pos
+    if kind == b"#":
+        return line == b"t", pos
+    if kind == b"(":
+        return BigNumber(int(line)), pos
+    raise ValueError(f"unexpected RESP type {kind!r}")
+
+
+class Library:
+    """A FUNCTION library: its code and the functions it registered."""
+
+    __slots__ = ("name", "code", "functions")
+
+    def __init__(self, name: str, code: bytes, functions: dict[bytes, dict[str, Any]]) -> None:
+        self.name = name
+        self.code = code
+        self.functions = functions
+
+
+class _Job:
+    __slots__ = ("fn", "reply", "done", "finished", "detached", "on_detached_done")
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self.fn = fn
+        self.reply: Any = None
+        self.done = _thread.allocate_lock()
+        self.done.acquire()
+        self.finished = False
+        self.detached = False
+        self.on_detached_done: Callable[[], None] | None = None
+
+
+class Scripting:
+    """Scripting state of one server: the two Lua engines, the script cache, the libraries, the runner."""
+
+    def __init__(self, server: RedisServer) -> None:
+        self.server = server
+        self.rand = RedisRand48()
+        self._eval_engine: LuaEngine | None = None
+        self._function_engine: LuaEngine | None = None
+        self.scripts: dict[str, tuple[bytes, Any, frozenset[str] | None]] = {}  # sha -> (body, function, flags)
+        self.libraries: dict[str, Library] = {}
+        self.functions: dict[bytes, tuple[Library, dict[str, Any]]] = {}
+        self.running: RunContext | None = None
+        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._state_lock = threading.Lock()
+        self._fake: Client | None = None
+
+    @property
+    def eval_engine(self) -> LuaEngine:
+        if self._eval_engine is None:
+            self._eval_engine = LuaEngine(self, "eval")
+        return self._eval_engine
+
+    @property
+    def function_engine(self) -> LuaEngine:
+        if self._function_engine is None:
+            self._function_engine = LuaEngine(self, "function")
+        return self._function_engine
+
+    def flush_scripts(self) -> None:
+        self.scripts.clear()
+        self._eval_engine = None
+
+    def memory(self) -> int:
+        engine = self._eval_engine
+        return int(engine.lua.eval("collectgarbage('count')") * 1024) if engine is not None else 0
+
+    # -- EVAL ---------------------------------------------------------------------------------
+
+    def script_for(self, body: bytes) -> tuple[str, Any, frozenset[str] | None]:
+        """Compile `body` into the cache (if needed); return (sha, function, shebang flags or None)."""
+        sha = sha1hex(body)
+        cached = self.scripts.get(sha)
+        if cached is not None:
+            return sha, cached[1], cached[2]
+        flags, shebang_len = _shebang_flags(body)
+        try:
+            function = self.eval_engine.compile(body[shebang_len:], b"@user_script")
+        except _CompileError as exc:
+            raise ReplyError(f"ERR Error compiling script (new function): {exc}") from None
+        self.scripts[sha] = (body, function, flags)
+        return sha, function, flags
+
+    # -- FUNCTION -----------------------------------------------------------------------------
+
+    def load_library(self, code: bytes, replace: bool, into: dict[str, Library] | None = None) -> str:
+        """functionsCreateWithLibraryCtx: compile and register a library; returns its name."""
+        libraries = self.libraries if into is None else into
+        name, body = _library_metadata(code)
+        existing = libraries.get(name)
+        if existing is not None and not replace:
+            raise ReplyError(f"ERR Library '{name}' already exists")
+        engine = self.function_engine
+        try:
+            function = engine.compile(body, b"@user_function")
+        except _CompileError as exc:
+            raise ReplyError(f"ERR Error compiling function: {exc}") from None
+        registered, error = engine.load_library(function)
+        if error is not None:
+            raise ReplyError(f"ERR Error registering functions: {error}")
+        if not registered:
+            raise ReplyError("ERR No functions registered")
+        library = Library(name, code, {f["name"]: f for f in registered})
+        for fname in library.functions:
+            for other in libraries.values():
+                if other is not existing and fname in other.functions:
+                    raise ReplyError(f"ERR Function {fname.decode('utf-8', 'replace')} already exists")
+        if existing is not None:
+            del libraries[name]
+        libraries[name] = library
+        if into is None:
+            self._index_functions()
+        return name
+
+    def _index_functions(self) -> None:
+        self.functions = {fname: (lib, f) for lib in self.libraries.values() for fname, f in lib.functions.items()}
+
+    def flush_functions(self) -> None:
+        self.libraries.clear()
+        self.functions.clear()
+        self._function_engine = None
+
+    # -- running ------------------------------------------------------------------------------
+
+    def fake_client(self, caller: Client) -> Client:
+        fake = self._fake
+        if fake is None:
+            fake = self._fake = Client(self.server, 0)
+            fake.deny_blocking = True
+        fake.db = caller.db
+        fake.resp = 2
+        fake.user = caller.user
+        fake.authenticated = True
+        return fake
+
+    def run(self, client: Client, engine: LuaEngine, function: Any, argv: list[bytes], nkeys: int, is_eval: bool,
+            read_only: bool, name: str) -> Any:
+        """Run a script for `client` and return its reply (or a request that makes the client wait)."""
+        ctx = RunContext(engine, client, self.fake_client(client), is_eval, read_only, name, argv)
+        runner = engine.run_eval if is_eval else engine.run_function
+
+        def execute() -> Any:
+            self.running = engine.ctx = ctx
+            try:
+                ok, result = runner(function, nkeys, *argv[3:])
+                return engine.reply_of(ok, result, ctx)
+            except LuaError as exc:  # an error in the error handler itself (e.g. out of memory)
+                return ReplyError(f"ERR Error running script {name}, {str(exc)[:100]}")
+            finally:
+                engine.ctx = None
+                self.running = None
+
+        threshold = self.server.config["busy-reply-threshold"]
+        if threshold <= 0 or client.deny_blocking or client.multi is not None:
+            return execute()
+        return self._run_on_thread(client, ctx, execute, threshold / 1000.0)
+
+    def _run_on_thread(self, client: Client, ctx: RunContext, execute: Callable[[], Any], timeout: float) -> Any:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._worker, name="dynamis-scripts", daemon=True)
+            self._thread.start()
+        job = _Job(execute)
+        self._jobs.put(job)
+        if job.done.acquire(timeout=timeout):
+            return job.reply
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # in-process use without an event loop: nobody to answer -BUSY
+            job.done.acquire()
+            return job.reply
+        with self._state_lock:
+            if job.finished:
+                return job.reply
+            job.detached = True
+            job.on_detached_done = lambda: loop.call_soon_threadsafe(self._detached_done, client, job)
+        # past busy-reply-threshold: the loop answers -BUSY to others until the script ends
+        self.server.busy_script = ctx
+        log.warning("Slow script detected: still in execution after %d milliseconds. You can try killing the "
+                    "script using the %s command. Script name is: %s.", int(timeout * 1000),
+                    "SCRIPT KILL" if ctx.is_eval else "FUNCTION KILL", ctx.name)
+        request = BlockedRequest([], None, _never_ready, None)
+        return request
+
+    def _worker(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                job.reply = job.fn()
+            except BaseException as exc:  # never lose the reply: the client waits for it
+                log.exception("script runner failed")
+                job.reply = ReplyError(f"ERR internal error: {type(exc).__name__}: {exc}")
+            with self._state_lock:
+                job.finished = True
+                notify = job.on_detached_done if job.detached else None
+            job.done.release()
+            if notify is not None:
+                try:
+                    notify()
+                except RuntimeError:  # the loop is gone (SHUTDOWN NOSAVE): nobody to reply to
+                    pass
+
+    def _detached_done(self, client: Client, job: _Job) -> None:
+        server = self.server
+        server.busy_script = None
+        if client.blocked is not None:
+            unblock_client(client, job.reply)
+        if server.keyspace.blocking.ready:
+            from dynamis.kv.blocking import serve_ready_keys
+            serve_ready_keys(server.keyspace)
+
+    def kill(self, is_eval: bool) -> Any:
+        """SCRIPT KILL / FUNCTION KILL."""
+        ctx = self.running
+        if ctx is None or self.server.busy_script is None:
+            return NOTBUSY
+        if ctx.wrote:
+            return UNKILLABLE
+        if ctx.is_eval != is_eval:  # SCRIPT KILL cannot stop a function, nor FUNCTION KILL a script
+            return BUSY_FUNCTION if is_eval else BUSY_EVAL
+        ctx.killed = "ERR Script killed by user with SCRIPT KILL..."
+        log.warning("Lua script killed by user with SCRIPT KILL.")
+        return OK
+
+
+def _never_ready(key: bytes) -> Any:
+    from dynamis.kv.blocking import NOT_READY
+    return NOT_READY
+
+
+def busy_reply(server: RedisServer, cmd: cmdtable.Command, argv: list[bytes]) -> ReplyError | None:
+    """While a script is past busy-reply-threshold: the -BUSY reply for `cmd`, or None to let it run."""
+    ctx = server.busy_script
+    error = BUSY_EVAL if ctx.is_eval else BUSY_FUNCTION
+    if cmd.name == "shutdown" and cmd.parent is None:
+        if not any(a.lower() == b"nosave" for a in argv[1:]):
+            return error
+        ctx.killed = "ERR Script killed by user with SHUTDOWN NOSAVE..."  # the server goes down; stop the script
+        return None
+    if "allow_busy" in cmd.flags:
+        return None
+    return error
+
+
+def _shebang_flags(body: bytes) -> tuple[frozenset[str] | None, int]:
+    """evalExtractShebangFlags: (flags, or None without a shebang (compat mode); shebang length)."""
+    if not body.startswith(b"#!"):
+        return None, 0
+    end = body.find(b"\n")
+    if end < 0:
+        raise ReplyError("ERR Invalid script shebang")
+    try:
+        parts = split_inline(body[:end])
+    except ProtocolError:
+        parts = []
+    if not parts:
+        raise ReplyError("ERR Invalid engine in script shebang")
+    if parts[0] != b"#!lua":
+        raise ReplyError(f"ERR Unexpected engine in script shebang: {_bulk_text(parts[0])}")
+    flags = set()
+    for part in parts[1:]:
+        if part.startswith(b"flags="):
+            for flag in part[6:].split(b","):
+                if flag not in SCRIPT_FLAGS:
+                    raise ReplyError(f"ERR Unexpected flag in script shebang: {_bulk_text(flag)}")
+                flags.add(SCRIPT_FLAGS[flag])
+        else:
+            raise ReplyError(f"ERR Unknown lua shebang option: {_bulk_text(part)}")
+    return frozenset(flags), end
+
+
+def _library_metadata(code: bytes) -> tuple[str, bytes]:
+    """functionExtractLibMetaData: the library name and the code after the shebang line."""
+    if not code.startswith(b"#!"):
+        raise ReplyError("ERR Missing library metadata")
+    end = code.find(b"\n")
+    if end < 0:
+        raise ReplyError("ERR Invalid library metadata")
+    try:
+        parts = split_inline(code[:end])
+    except ProtocolError:
+        parts = []
+    if not parts:
+        raise ReplyError("ERR Invalid library metadata")
+    engine = parts[0][2:]
+    name = None
+    for part in parts[1:]:
+        if part.startswith(b"name="):
+            name = part[5:]
+        else:
+            raise ReplyError(f"ERR Invalid metadata value given: {_bulk_text(part)}")
+    if name is None:
+        raise ReplyError("ERR Library name was not given")
+    if engine.lower() != b"lua":
+        raise ReplyError(f"ERR Engine '{_bulk_text(engine)}' not found")
+    if not _valid_name(name):
+        raise ReplyError("ERR Library names can only contain letters, numbers, or underscores(_) and must be at "
+                         "least one character long")
+    return name.decode(), code[end:]
+
+
+def scripting(server: RedisServer) -> Scripting:
+    state = getattr(server, "scripting", None)
+    if state is None:
+        state = server.scripting = Scripting(server)
+    return state
+
+
+def _numkeys(argv: list[bytes], error: ReplyError = NOT_INTEGER) -> int:
+    nkeys = int_arg(argv[2], error)
+    if nkeys > len(argv) - 3:
+        raise ReplyError("ERR Number of keys can't be greater than number of args")
+    if nkeys < 0:
+        raise ReplyError("ERR Number of keys can't be negative")
+    return nkeys
+
+
+def _script_keys(argv: list[bytes]) -> list[int]:
+    try:
+        n = int(argv[2])
+    except (ValueError, IndexError):
+        return []
+    return list(range(3, 3 + n)) if 0 <= n <= len(argv) - 3 else []
+
+
+def _check_flags(flags: frozenset[str] | None, is_ro: bool) -> bool:
+    """scriptPrepareForRun: refuse a writing script on *_RO; return whether the run is read-only."""
+    if flags is None:
+        return is_ro
+    if "no_writes" not in flags and is_ro:
+        raise ReplyError("ERR Can not execute a script with write flag using *_ro command.")
+    return is_ro or "no_writes" in flags
+
+
+def _eval(client: Client, argv: list[bytes], by_sha: bool, is_ro: bool) -> Any:
+    state = scripting(client.server)
+    nkeys = _numkeys(argv)
+    if by_sha:
+        sha = argv[1].decode("latin-1").lower()
+        cached = state.scripts.get(sha)
+        if cached is None:
+            raise NOSCRIPT
+        function, flags = cached[1], cached[2]
+    else:
+        sha, function, flags = state.script_for(argv[1])
+    read_only = _check_flags(flags, is_ro)
+    return state.run(client, state.eval_engine, function, argv, nkeys, True, read_only, sha)
+
+
+_SCRIPT_SPEC = dict(keys=(0, 0, 0), key_spec=_script_keys, categories="@scripting", group="scripting")
+
+
+@command("eval", -3, "noscript stale skip_monitor no_mandatory_keys movablekeys", since="2.6.0", **_SCRIPT_SPEC)
+def eval_command(client: Client, argv: list[bytes]) -> Any:
+    return _eval(client, argv, False, False)
+
+
+@command("evalsha", -3, "noscript stale skip_monitor no_mandatory_keys movablekeys", since="2.6.0", **_SCRIPT_SPEC)
+def evalsha_command(client: Client, argv: list[bytes]) -> Any:
+    return _eval(client, argv, True, False)
+
+
+@command("eval_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys movablekeys", since="7.0.0",
+         **_SCRIPT_SPEC)
+def eval_ro_command(client: Client, argv: list[bytes]) -> Any:
+    return _eval(client, argv, False, True)
+
+
+@command("evalsha_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys movablekeys", since="7.0.0",
+         **_SCRIPT_SPEC)
+def evalsha_ro_command(client: Client, argv: list[bytes]) -> Any:
+    return _eval(client, argv, True, True)
+
+
+def _fcall(client: Client, argv: list[bytes], is_ro: bool) -> Any:
+    state = scripting(client.server)
+    found = state.functions.get(argv[1])
+    if found is None:
+        raise ReplyError("ERR Function not found")
+    nkeys = _numkeys(argv, ReplyError("ERR Bad number of keys provided"))
+    _, function = found
+    read_only = _check_flags(frozenset(SCRIPT_FLAGS[f] for f in function["flags"]), is_ro)
+    return state.run(client, state.function_engine, function["callback"], argv, nkeys, False, read_only,
+                     function["name"].decode("utf-8", "replace"))
+
+
+@command("fcall", -3, "noscript stale skip_monitor no_mandatory_keys movablekeys", since="7.0.0", **_SCRIPT_SPEC)
+def fcall_command(client: Client, argv: list[bytes]) -> Any:
+    return _fcall(client, argv, False)
+
+
+@command("fcall_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys movablekeys", since="7.0.0",
+         **_SCRIPT_SPEC)
+def fcall_ro_command(client: Client, argv: list[bytes]) -> Any:
+    return _fcall(client, argv, True)
+
+
+# -- SCRIPT ---------------------------------------------------------------------------------------
+
+_SCRIPT_HELP = [
+    "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DEBUG (YES|SYNC|NO)",
+    "    Set the debug mode for subsequent scripts executed.",
+    "EXISTS <sha1> [<sha1> ...]",
+    "    Return information about the existence of the scripts in the script cache.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Flush the Lua scripts cache. Very dangerous on replicas.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the scripts cache.",
+    "    * SYNC: Synchronously flush the scripts cache.",
+    "KILL",
+    "    Kill the currently executing Lua script.",
+    "LOAD <script>",
+    "    Load a script into the scripts cache without executing it.",
+    "HELP",
+    "    Prints this help.",
+]
+
+
+@command("load", 3, "noscript stale", parent="script", categories="@scripting", group="scripting", since="2.6.0")
+def script_load_command(client: Client, argv: list[bytes]) -> bytes:
+    sha, _, _ = scripting(client.server).script_for(argv[2])
+    return sha.encode()
+
+
+@command("exists", -3, "noscript", parent="script", categories="@scripting", group="scripting", since="2.6.0")
+def script_exists_command(client: Client, argv: list[bytes]) -> list[int]:
+    scripts = scripting(client.server).scripts
+    return [1 if a.decode("latin-1").lower() in scripts else 0 for a in argv[2:]]
+
+
+@command("flush", -2, "noscript", parent="script", categories="@scripting", group="scripting", since="2.6.0")
+def script_flush_command(client: Client, argv: list[bytes]) -> str:
+    if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"sync", b"async")):
+        raise ReplyError("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+    scripting(client.server).flush_scripts()
+    return OK
+
+
+@command("kill", 2, "noscript allow_busy", parent="script", categories="@scripting", group="scripting",
+         since="2.6.0")
+def script_kill_command(client: Client, argv: list[bytes]) -> Any:
+    return scripting(client.server).kill(True)
+
+
+@command("help", 2, "loading stale", parent="script", categories="@scripting", group="scripting", since="5.0.0")
+def script_help_command(client: Client, argv: list[bytes]) -> list[str]:
+    return _SCRIPT_HELP
+
+
+# -- FUNCTION -------------------------------------------------------------------------------------
+
+_FUNCTION_HELP = [
+    "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "LOAD [REPLACE] <FUNCTION CODE>",
+    "    Create a new library with the given library name and code.",
+    "DELETE <LIBRARY NAME>",
+    "    Delete the given library.",
+    "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+    "    Return general information on all the libraries:",
+    "    * Library name",
+    "    * The engine used to run the Library",
+    "    * Library description",
+    "    * Functions list",
+    "    * Library code (if WITHCODE is given)",
+    "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+    "STATS",
+    "    Return information about the current function running:",
+    "    * Function name",
+    "    * Command used to run the function",
+    "    * Duration in MS that the function is running",
+    "    If no function is running, return nil",
+    "    In addition, returns a list of available engines.",
+    "KILL",
+    "    Kill the current running function.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Delete all the libraries.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the libraries.",
+    "    * SYNC: Synchronously flush the libraries.",
+    "DUMP",
+    "    Return a serialized payload representing the current libraries, can be restored using FUNCTION "
+    "RESTORE command",
+    "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+    "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+    "    control how to handle existing libraries (default APPEND):",
+    "    * FLUSH: delete all existing libraries.",
+    "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+    "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+    "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+    "      in case of functions name collision with another library).",
+    "HELP",
+    "    Prints this help.",
+]
+
+
+@command("load", -3, "write denyoom noscript", parent="function", categories="@scripting", group="scripting",
+         since="7.0.0")
+def function_load_command(client: Client, argv: list[bytes]) -> bytes:
+    replace = False
+    i = 2
+    while i < len(argv) - 1:
+        if argv[i].lower() == b"replace":
+            replace = True
+        else:
+            raise ReplyError(f"ERR Unknown option given: {_bulk_text(argv[i])}")
+        i += 1
+    if i != len(argv) - 1:
+        raise ReplyError("ERR Function code was not given")
+    name = scripting(client.server).load_library(argv[-1], replace)
+    client.server.keyspace.dirty += 1
+    return name.encode()
+
+
+@command("delete", 3, "write noscript", parent="function", categories="@scripting", group="scripting",
+         since="7.0.0")
+def function_delete_command(client: Client, argv: list[bytes]) -> str:
+    state = scripting(client.server)
+    name = argv[2].decode("utf-8", "surrogateescape")
+    if name not in state.libraries:
+        raise ReplyError("ERR Library not found")
+    del state.libraries[name]
+    state._index_functions()
+    client.server.keyspace.dirty += 1
+    return OK
+
+
+@command("flush", -2, "write noscript", parent="function", categories="@scripting", group="scripting",
+         since="7.0.0")
+def function_flush_command(client: Client, argv: list[bytes]) -> str:
+    if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"sync", b"async")):
+        raise ReplyError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
+    scripting(client.server).flush_functions()
+    client.server.keyspace.dirty += 1
+    return OK
+
+
+@command("list", -2, "noscript", parent="function", categories="@scripting", group="scripting", since="7.0.0")
+def function_list_command(client: Client, argv: list[bytes]) -> Any:
+    with_code = False
+    pattern = None
+    i = 2
+    while i < len(argv):
+        arg = argv[i].lower()
+        if not with_code and arg == b"withcode":
+            with_code = True
+        elif pattern is None and arg == b"libraryname":
+            if i >= len(argv) - 1:
+                raise ReplyError("ERR library name argument was not given")
+            i += 1
+            pattern = argv[i]
+        else:
+            raise ReplyError(f"ERR Unknown argument {_bulk_text(argv[i])}")
+        i += 1
+    resp3 = client.resp == 3
+    out: list[bytes] = []
+    libraries = [lib for lib in scripting(client.server).libraries.values()
+                 if pattern is None or glob_match(pattern, lib.name.encode(), nocase=True)]
+    out.append(b"*%d\r\n" % len(libraries))
+    for lib in libraries:
+        fields: dict[bytes, Any] = {b"library_name": lib.name.encode(), b"engine": b"LUA"}
+        functions = []
+        for f in lib.functions.values():
+            flags = b"".join(encode_reply(flag) for flag in f["flags"])
+            functions.append({b"name": f["name"], b"description": f["description"],
+                              b"flags": Raw((b"~%d\r\n" if resp3 else b"*%d\r\n") % len(f["flags"]) + flags)})
+        fields[b"functions"] = functions
+        if with_code:
+            fields[b"library_code"] = lib.code
+        out.append(encode_reply(fields, resp3))
+    return Raw(b"".join(out))
+
+
+@command("stats", 2, "noscript allow_busy", parent="function", categories="@scripting", group="scripting",
+         since="7.0.0")
+def function_stats_command(client: Client, argv: list[bytes]) -> Any:
+    state = scripting(client.server)
+    ctx = state.running if client.server.busy_script is not None else None
+    if ctx is not None and ctx.is_eval:
+        return BUSY_EVAL
+    running = None
+    if ctx is not None:
+        running = {b"name": ctx.name.encode(), b"command": list(ctx.argv),
+                   b"duration_ms": int((time.monotonic() - ctx.start) * 1000)}
+    nfunctions = sum(len(lib.functions) for lib in state.libraries.values())
+    return {b"running_script": running,
+            b"engines": {b"LUA": {b"libraries_count": len(state.libraries), b"functions_count": nfunctions}}}
+
+
+@command("kill", 2, "noscript allow_busy", parent="function", categories="@scripting", group="scripting",
+         since="7.0.0")
+def function_kill_command(client: Client, argv: list[bytes]) -> Any:
+    return scripting(client.server).kill(False)
+
+
+@command("help", 2, "loading stale", parent="function", categories="@scripting", group="scripting",
+         since="7.0.0")
+def function_help_command(client: Client, argv: list[bytes]) -> list[str]:
+    return _FUNCTION_HELP
+
+
+# FUNCTION DUMP / RESTORE payloads: RDB_OPCODE_FUNCTION2 + the code as an RDB string, then the RDB
+# version and a CRC64 (Jones), as Redis's DUMP format.
+_RDB_OPCODE_FUNCTION = 0xF6  # pre-7.0-GA libraries: name, engine, description, code
+_RDB_OPCODE_FUNCTION2 = 0xF5
+_RDB_VERSION = 10
+
+
+def _crc64_table() -> list[int]:
+    poly = 0x95AC9329AC4BC9B5  # Jones polynomial, reflected
+    table = []
+    for i in range(256):
+        crc = i
+        for _ in range(8):
+            crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
+        table.append(crc)
+    return table
+
+
+_CRC64_TABLE = _crc64_table()
+
+
+def crc64(data: bytes, crc: int = 0) -> int:
+    """Redis's crc64 (Jones polynomial, reflected, no final xor)."""
+    table = _CRC64_TABLE
+    for byte in data:
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc
+
+
+def _rdb_length(n: int) -> bytes:
+    if n < 64:
+        return bytes([n])
+    if n < 16384:
+        return bytes([0x40 | (n >> 8), n & 0xFF])
+    if n <= 0xFFFFFFFF:
+        return b"\x80" + n.to_bytes(4, "big")
+    return b"\x81" + n.to_bytes(8, "big")
+
+
+def _read_length(data: bytes, pos: int) -> tuple[int, bool, int]:
+    """(length or encoding, is_encoded, new position)."""
+    first = data[pos]
+    kind = first >> 6
+    if kind == 0:
+        return first & 0x3F, False, pos + 1
+    if kind == 1:
+        return ((first & 0x3F) << 8) | data[pos + 1], False, pos + 2
+    if kind == 3:
+        return first & 0x3F, True, pos + 1
+    if first == 0x80:
+        return int.from_bytes(data[pos + 1:pos + 5], "big"), False, pos + 5
+    if first == 0x81:
+        return int.from_bytes(data[pos + 1:pos + 9], "big"), False, pos + 9
+    raise ValueError("bad length")
+
+
+def _read_string(data: bytes, pos: int) -> tuple[bytes, int]:
+    length, encoded, pos = _read_length(data, pos)
+    if not encoded:
+        return data[pos:pos + length], pos + length
+    if length in (0, 1, 2):
+        size = 1 << length
+        return str(int.from_bytes(data[pos:pos + size], "little", signed=True)).encode(), pos + size
+    if length == 3:
+        clen, _, pos = _read_length(data, pos)
+        ulen, _, pos = _read_length(data, pos)
+        return lzf_decompress(data[pos:pos + clen], ulen), pos + clen
+    raise ValueError("unknown string encoding")
+
+
+def lzf_decompress(data: bytes, expected: int) -> bytes:
+    out = bytearray()
+    i = 0
+    while i < len(data):
+        ctrl = data[i]
+        i += 1
+        if ctrl < 32:
+            out += data[i:i + ctrl + 1]
+            i += ctrl + 1
+        else:
+            length = ctrl >> 5
+            if length == 7:
+                length += data[i]
+                i += 1
+            ref = len(out) - ((ctrl & 0x1F) << 8) - data[i] - 1
+            i += 1
+            if ref < 0:
+                raise ValueError("bad lzf reference")
+            for _ in range(length + 2):
+                out.append(out[ref])
+                ref += 1
+    if len(out) != expected:
+        raise ValueError("bad lzf length")
+    return bytes(out)
+
+
+@command("dump", 2, "noscript", parent="function", categories="@scripting", group="scripting", since="7.0.0")
+def function_dump_command(client: Client, argv: list[bytes]) -> bytes:
+    payload = bytearray()
+    for lib in scripting(client.server).libraries.values():
+        payload.append(_RDB_OPCODE_FUNCTION2)
+        payload += _rdb_length(len(lib.code)) + lib.code
+    payload += _RDB_VERSION.to_bytes(2, "little")
+    payload += crc64(bytes(payload)).to_bytes(8, "little")
+    return bytes(payload)
+
+
+@command("restore", -3, "write denyoom noscript", parent="function", categories="@scripting", group="scripting",
+         since="7.0.0")
+def function_restore_command(client: Client, argv: list[bytes]) -> str:
+    policy = b"append"
+    if len(argv) > 4:
+        raise ReplyError("ERR syntax error")
+    if len(argv) == 4:
+        policy = argv[3].lower()
+        if policy not in (b"flush", b"append", b"replace"):
+            raise ReplyError("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")
+    data = argv[2]
+    if len(data) < 10 or int.from_bytes(data[-10:-8], "little") > _RDB_VERSION or \
+            crc64(data[:-8]) != int.from_bytes(data[-8:], "little"):
+        raise ReplyError("ERR DUMP payload version or checksum are wrong")
+    state = scripting(client.server)
+    restored: dict[str, Library] = {}
+    pos = 0
+    try:
+        while len(data) - pos > 10:
+            opcode = data[pos]
+            pos += 1
+            if opcode == _RDB_OPCODE_FUNCTION:
+                for _ in range(3):  # name, engine, description precede the code in the old format
+                    _, pos = _read_string(data, pos)
+            elif opcode != _RDB_OPCODE_FUNCTION2:
+                raise ReplyError("ERR given type is not a function")
+            code, pos = _read_string(data, pos)
+            state.load_library(code, False, restored)
+    except (ValueError, IndexError):
+        raise ReplyError("ERR failed loading the given functions payload") from None
+    if policy == b"flush":
+        state.libraries.clear()
+    else:
+        for name in restored:
+            if name in state.libraries and policy != b"replace":
+                raise ReplyError(f"ERR Library {name} already exists")
+        for name, lib in restored.items():
+            for fname in lib.functions:
+                owner = state.functions.get(fname)
+                if owner is not None and owner[0].name != name:
+                    raise ReplyError(f"ERR Function {fname.decode('utf-8', 'replace')} already exists")
+    state.libraries.update(restored)
+    state._index_functions()
+    client.server.keyspace.dirty += 1
+    return OK
