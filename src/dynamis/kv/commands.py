@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "dynamis.kv.types.stream",
     "dynamis.kv.types.bitmap",
     "dynamis.kv.types.hll",
+    "dynamis.kv.scripting",
     "dynamis.kv.sort",
     "dynamis.kv.tx",
     "dynamis.kv.pubsub",

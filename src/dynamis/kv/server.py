@@ -19,6 +19,7 @@ from dynamis import REDIS_VERSION, __version__
 from dynamis.config import Config
 from dynamis.kv import blocking
 from dynamis.kv import commands as cmdtable
+from dynamis.kv import scripting
 from dynamis.kv.client import Client
 from dynamis.kv.keyspace import Keyspace
 from dynamis.kv.protocol import ProtocolLimits, ReplyError
@@ -70,6 +71,7 @@ class RedisServer:
         self.latency_events: dict[str, deque[tuple[int, int]]] = {}  # event -> (unix time, ms) samples
         self.latency_max: dict[str, int] = {}
         self.active_expire_enabled = True
+        self.busy_script: Any = None  # a script past busy-reply-threshold (kv/scripting.py): others get -BUSY
         self.paused_until = 0.0  # CLIENT PAUSE: unix time it ends, 0 when not paused
         self.pause_writes_only = False
         self._pause_timer: asyncio.TimerHandle | None = None
@@ -234,6 +236,10 @@ class RedisServer:
             return self._reject(client, cmd, cmdtable.arity_error(cmd))
         if not client.authenticated and not cmd.no_auth:
             return self._reject(client, cmd, NOAUTH)
+        if self.busy_script is not None:
+            busy = scripting.busy_reply(self, cmd, argv)
+            if busy is not None:
+                return self._reject(client, cmd, busy)
         if client.multi is not None and cmd.no_multi:
             return self._reject(client, cmd, ReplyError("ERR Command not allowed inside a transaction"))
         if client.subscriptions and client.resp == 2 and not cmd.pubsub_ok:
@@ -320,7 +326,7 @@ class RedisServer:
             hz = max(self.config["hz"], 1)
             await asyncio.sleep(1 / hz)
             self.keyspace.tick()
-            if self.active_expire_enabled and not self.paused_until > time.time():
+            if self.active_expire_enabled and not self.paused_until > time.time() and self.busy_script is None:
                 # 25% of each cron period at most, as Redis's ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC
                 deadline = time.perf_counter() + 0.25 / hz
                 for db in self.keyspace.dbs:
