@@ -11,6 +11,7 @@ the element and may end in `->field` to read a hash field; `GET #` is the elemen
 from __future__ import annotations
 
 from fractions import Fraction
+from operator import itemgetter
 from typing import Any
 
 from dynamis.kv.args import SYNTAX, int_arg, strtod
@@ -89,6 +90,8 @@ def _as_bytes(value: Any) -> bytes:
 
 def sort_score(text: bytes) -> float | None:
     """The score SORT reads from a string: strtod over the C string, no trailing garbage, no ERANGE, no nan."""
+    if len(text) <= 18 and (text.isdigit() or (text[:1] == b"-" and text[1:].isdigit())):
+        return float(text)  # the common case: plain integers
     ctext = _c_string(text)
     value, used, erange = strtod(ctext)
     if used != len(ctext) or erange or value != value:
@@ -217,6 +220,44 @@ def partial_quicksort(items: list[tuple[Any, bytes]], desc: bool, lrange: int, r
     sort(0, len(items))
 
 
+def _sorted(db: Database, elements: list[bytes], sortby: bytes | None, alpha: bool, desc: bool, binary: bool,
+            window: tuple[int, int, int]) -> list[bytes]:
+    """The elements in SORT's order (stable, as glibc's qsort; pqsort for a LIMITed BY)."""
+    if alpha:
+        # STORE compares binary-safe; a reply uses strcoll, which stops at a NUL
+        cmp_of = None if binary else _c_string
+        if sortby is None:
+            return sorted(elements, key=cmp_of, reverse=desc)
+        pairs: list[tuple[Any, bytes]] = []
+        for e in elements:
+            by = lookup_by_pattern(db, sortby, e)
+            pairs.append(((0, b"") if by is None else (1, by if binary else _c_string(by)), e))
+        start, end, count = window
+        if (start != 0 or end != count - 1) and len({k for k, _ in pairs}) < len(pairs):
+            # Redis sorts a LIMITed BY with its partial quicksort, which orders ties its own way
+            partial_quicksort(pairs, desc, start, end)
+        else:
+            pairs.sort(key=itemgetter(0), reverse=desc)
+        return [e for _, e in pairs]
+    scored: list[tuple[float, bytes]] = []
+    score_error = False
+    for e in elements:
+        by = e if sortby is None else lookup_by_pattern(db, sortby, e)
+        score = 0.0
+        if by is not None:
+            parsed = sort_score(by)
+            if parsed is None:
+                score_error = True
+            else:
+                score = parsed
+        scored.append((score, e))
+    if score_error:
+        raise SCORE_ERROR
+    # equal scores compare the elements as binary strings; equal pairs are interchangeable
+    scored.sort(reverse=desc)
+    return [e for _, e in scored]
+
+
 def _sort(client: Client, argv: list[bytes], readonly: bool) -> object:
     desc = alpha = dontsort = False
     limit_start, limit_count = 0, -1
@@ -281,39 +322,7 @@ def _sort(client: Client, argv: list[bytes], readonly: bool) -> object:
         start = 0
 
     if not dontsort:
-        score_error = False
-        if alpha:
-            # STORE compares binary-safe; a reply uses strcoll, which stops at a NUL
-            cmp_of = (lambda b: b) if store is not None else _c_string
-            if sortby is None:
-                keys: list[Any] = [cmp_of(e) for e in elements]
-            else:
-                keys = []
-                for e in elements:
-                    by = lookup_by_pattern(db, sortby, e)
-                    keys.append((0, b"") if by is None else (1, cmp_of(by)))
-        else:
-            keys = []
-            for e in elements:
-                by = e if sortby is None else lookup_by_pattern(db, sortby, e)
-                score = 0.0
-                if by is not None:
-                    parsed = sort_score(by)
-                    if parsed is None:
-                        score_error = True
-                    else:
-                        score = parsed
-                keys.append((score, e))
-        if score_error:
-            raise SCORE_ERROR
-        if alpha and sortby is not None and (start != 0 or end != count - 1) and len(set(keys)) < len(keys):
-            # Redis sorts a LIMITed BY with its partial quicksort, which orders ties its own way
-            pairs = list(zip(keys, elements, strict=True))
-            partial_quicksort(pairs, desc, start, end)
-            elements = [e for _, e in pairs]
-        else:
-            order = sorted(range(len(elements)), key=keys.__getitem__, reverse=desc)
-            elements = [elements[i] for i in order]
+        elements = _sorted(db, elements, sortby, alpha, desc, store is not None, (start, end, count))
 
     window = elements[start : end + 1] if end >= start else []
     if store is None:
