@@ -345,12 +345,12 @@ def _sort(client: Client, argv: list[bytes], readonly: bool) -> object:
 
 
 @command("sort", -2, "write denyoom movablekeys", keys=(1, 1, 1), categories="@set @sortedset @list @dangerous",
-         group="generic", key_spec=sort_keys)
+         group="generic", key_spec=sort_keys, key_flags="RO access")
 def sort_command(client: Client, argv: list[bytes]) -> object:
     return _sort(client, argv, readonly=False)
 
 
 @command("sort_ro", -2, "readonly movablekeys", keys=(1, 1, 1), categories="@set @sortedset @list @dangerous",
-         group="generic", since="7.0.0")
+         group="generic", since="7.0.0", key_flags="RO access")
 def sort_ro_command(client: Client, argv: list[bytes]) -> object:
     return _sort(client, argv, readonly=True)

@@ -111,7 +111,8 @@ def _range_unit(arg: bytes) -> bool:
 
 # -- SETBIT / GETBIT -------------------------------------------------------------------------
 
-@command("setbit", 4, "write denyoom", keys=(1, 1, 1), categories="@bitmap", group="bitmap", since="2.2.0")
+@command("setbit", 4, "write denyoom", keys=(1, 1, 1), categories="@bitmap", group="bitmap", since="2.2.0",
+         key_flags="RW access update")
 def setbit_command(client: Client, argv: list[bytes]) -> int:
     offset = _bit_offset(client, argv[2])
     on = parse_int64(argv[3])
@@ -244,7 +245,8 @@ def _bitpos_bits(value: bytes | bytearray, start: int, end: int, bit: int) -> tu
 
 # -- BITOP -----------------------------------------------------------------------------------
 
-@command("bitop", -4, "write denyoom", keys=(2, -1, 1), categories="@bitmap", group="bitmap", since="2.6.0")
+@command("bitop", -4, "write denyoom", keys=(2, -1, 1), categories="@bitmap", group="bitmap", since="2.6.0",
+         key_flags="OW update")
 def bitop_command(client: Client, argv: list[bytes]) -> int:
     op = argv[1].lower()
     if op not in (b"and", b"or", b"xor", b"not"):
@@ -434,7 +436,8 @@ def _bitfield(client: Client, argv: list[bytes], readonly_command: bool) -> list
     return replies
 
 
-@command("bitfield", -2, "write denyoom", keys=(1, 1, 1), categories="@bitmap", group="bitmap", since="3.2.0")
+@command("bitfield", -2, "write denyoom", keys=(1, 1, 1), categories="@bitmap", group="bitmap", since="3.2.0",
+         key_flags="RW access update variable_flags")
 def bitfield_command(client: Client, argv: list[bytes]) -> list[int | None]:
     return _bitfield(client, argv, readonly_command=False)
 

@@ -520,7 +520,7 @@ def _add(editor: SparseEditor | None, buf: bytearray, elements: list[bytes]) -> 
 
 
 @command("pfadd", -2, "write denyoom fast", keys=(1, 1, 1), categories="@hyperloglog", group="hyperloglog",
-         since="2.8.9")
+         since="2.8.9", key_flags="RW insert")
 def pfadd_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     key = argv[1]
@@ -546,7 +546,7 @@ def pfadd_command(client: Client, argv: list[bytes]) -> int:
 
 
 @command("pfcount", -2, "readonly", keys=(1, -1, 1), categories="@hyperloglog", group="hyperloglog",
-         since="2.8.9")
+         since="2.8.9", key_flags="RW access")
 def pfcount_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     if len(argv) > 2:
@@ -574,7 +574,7 @@ def pfcount_command(client: Client, argv: list[bytes]) -> int:
 
 
 @command("pfmerge", -2, "write denyoom", keys=(1, -1, 1), categories="@hyperloglog", group="hyperloglog",
-         since="2.8.9")
+         since="2.8.9", key_flags="RW access insert")
 def pfmerge_command(client: Client, argv: list[bytes]) -> str:
     db = client.db
     merged: bytes | bytearray = bytes(REGISTERS)
@@ -624,7 +624,7 @@ def _merge_into_sparse(buf: bytearray, merged: bytes | bytearray, max_bytes: int
 
 
 @command("pfdebug", 3, "write denyoom admin", keys=(2, 2, 1), categories="@hyperloglog", group="hyperloglog",
-         since="2.8.9")
+         since="2.8.9", key_flags="RW access")
 def pfdebug_command(client: Client, argv: list[bytes]) -> object:
     db = client.db
     key = argv[2]
