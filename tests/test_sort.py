@@ -181,3 +181,9 @@ def test_alpha_by_with_limit_orders_ties_like_redis_pqsort(diff, seed):
     for _ in range(4):
         start, count = rnd.randrange(n), rnd.randrange(1, n + 1)
         diff.check("SORT", "l", "BY", "w_*", "ALPHA", "LIMIT", start, count, *(["DESC"] if rnd.random() < 0.5 else []))
+
+
+def test_sort_set_nosort_inside_a_script_is_alpha(diff):
+    diff.check("SADD", "t", "b", "a", "c", "10", "-1", "xyz")
+    diff.check("EVAL", "return redis.call('SORT', KEYS[1], 'BY', 'nosort')", 1, "t")
+    diff.check("EVAL", "return redis.call('SORT_RO', KEYS[1], 'BY', 'nosort', 'LIMIT', 1, 3)", 1, "t")

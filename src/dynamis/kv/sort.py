@@ -300,8 +300,9 @@ def _sort(client: Client, argv: list[bytes], readonly: bool) -> object:
         value = ListValue()
     elif not isinstance(value, (ListValue, SetValue, SortedSet)):
         raise WRONGTYPE
-    if dontsort and isinstance(value, SetValue) and store is not None:
-        # a set has no order of its own: make the stored result deterministic
+    if dontsort and isinstance(value, SetValue) and (store is not None or client.id == 0):
+        # a set has no order of its own: make a stored result, or a script's (id 0 is the
+        # scripting engine's client, Redis's CLIENT_SCRIPT), deterministic
         dontsort, alpha, sortby = False, True, None
     if isinstance(value, SortedSet):
         value.listpack = False  # Redis converts the sorted set to a skiplist for SORT
