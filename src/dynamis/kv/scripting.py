@@ -85,12 +85,12 @@ local dbg = debug
 local INTERNAL = dbg.getinfo(1, 'S').source
 local error, type, tostring, setmetatable, rawget, rawset, select, unpack, xpcall, loadstring, setfenv, pairs =
       error, type, tostring, setmetatable, rawget, rawset, select, unpack, xpcall, loadstring, setfenv, pairs
-local pcall, newproxy = pcall, newproxy
+local pcall = pcall
 
 local allowed = {}
-for name in string.gmatch('string cjson bit cmsgpack math table struct redis xpcall tostring getfenv ' ..
+for name in string.gmatch('string cjson bit cmsgpack math table struct redis xpcall tostring ' ..
     'setmetatable next assert tonumber rawequal collectgarbage getmetatable rawset pcall coroutine type _G ' ..
-    'select unpack gcinfo pairs rawget loadstring ipairs _VERSION setfenv load error newproxy', '%S+') do
+    'select unpack gcinfo pairs rawget loadstring ipairs _VERSION load error', '%S+') do
   allowed[name] = true
 end
 for name in pairs(G) do
@@ -1402,7 +1402,7 @@ def function_list_command(client: Client, argv: list[bytes]) -> Any:
         fields: dict[bytes, Any] = {b"library_name": lib.name.encode(), b"engine": b"LUA"}
         functions = []
         for f in lib.functions.values():
-            flags = b"".join(encode_reply(flag) for flag in f["flags"])
+            flags = b"".join(b"+%s\r\n" % flag for flag in f["flags"])
             functions.append({b"name": f["name"], b"description": f["description"],
                               b"flags": Raw((b"~%d\r\n" if resp3 else b"*%d\r\n") % len(f["flags"]) + flags)})
         fields[b"functions"] = functions

@@ -124,8 +124,9 @@ _NATIVE_SIZES = {"b": 1, "B": 1, "h": 2, "H": 2, "l": 8, "L": 8, "T": 8, "f": 4,
 class _StructFormat:
     """Walks a struct format string the way struct.c's getoption/controloptions do."""
 
-    def __init__(self, fmt: bytes) -> None:
+    def __init__(self, fmt: bytes, fname: str) -> None:
         self.fmt = fmt.decode("latin-1")
+        self.fname = fname
         self.pos = 0
         self.little = True
         self.maxalign = 1
@@ -162,7 +163,7 @@ class _StructFormat:
             elif opt in "=":
                 self.little = True
             else:
-                raise LibError(f"invalid format option '{opt}'")
+                raise LibError(f"bad argument #1 to '{self.fname}' (invalid format option '{opt}')")
 
     def gap(self, size: int, total: int, opt: str) -> int:
         if opt in "cs" or size <= 1:
@@ -176,7 +177,7 @@ class _StructFormat:
 def _struct_pack(fmt: Any = None, *args: Any) -> bytes:
     if not isinstance(fmt, bytes):
         raise LibError(f"bad argument #1 to 'pack' (string expected, got {_lua_type_name(fmt)})")
-    f = _StructFormat(fmt)
+    f = _StructFormat(fmt, "pack")
     out = bytearray()
     argi = 0
 
@@ -225,7 +226,7 @@ def _struct_unpack(fmt: Any = None, data: Any = None, init: Any = None) -> tuple
     pos = int(_number(init, 3, "unpack")) - 1 if init is not None else 0
     if pos < 0:
         raise LibError("bad argument #3 to 'unpack' (offset must be 1 or greater)")
-    f = _StructFormat(fmt)
+    f = _StructFormat(fmt, "unpack")
     results: list[Any] = []
     for opt, size in f.options():
         pos += f.gap(size, pos, opt)
@@ -263,11 +264,11 @@ def _struct_unpack(fmt: Any = None, data: Any = None, init: Any = None) -> tuple
 def _struct_size(fmt: Any = None) -> int:
     if not isinstance(fmt, bytes):
         raise LibError(f"bad argument #1 to 'size' (string expected, got {_lua_type_name(fmt)})")
-    f = _StructFormat(fmt)
+    f = _StructFormat(fmt, "size")
     total = 0
     for opt, size in f.options():
         if opt == "s" or (opt == "c" and size == 0):
-            raise LibError("bad argument #1 to 'size' (options 'c0' - 's' have undefined sizes)")
+            raise LibError(f"bad argument #1 to 'size' (option '{'s' if opt == 's' else 'c0'}' has no fixed size)")
         total += f.gap(size, total, opt) + size
     return total
 
@@ -488,7 +489,7 @@ def _json_encode(value: Any, null: Callable[[Any], bool], depth: int, out: list[
                 elif isinstance(k, (int, float)) and not isinstance(k, bool):
                     out.append('"' + _json_number(k) + '"')
                 else:
-                    raise LibError("Cannot serialise table: table key must be a number or string")
+                    raise LibError(f"Cannot serialise {_lua_type_name(k)}: table key must be a number or string")
                 out.append(":")
                 _json_encode(v, null, depth, out)
             out.append("}")
@@ -617,7 +618,7 @@ class _JsonDecoder:
 
     def fail(self, expected: str, token: tuple[str, Any, int]) -> LibError:
         kind, value, start = token
-        found = value.message if isinstance(value, _JsonTokenError) else kind
+        found = value.message if isinstance(value, _JsonTokenError) else value if kind == "T_ERROR" else kind
         return LibError(f"Expected {expected} but found {found} at character {start + 1}")
 
     def value(self, token: tuple[str, Any, int]) -> Any:
