@@ -95,7 +95,7 @@ class Client:
             f"ssub={len(self.shard_channels)} multi={multi} qbuf={qbuf} qbuf-free=0 "
             f"argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={self.output_buffer_size()} "
             f"tot-mem={qbuf + self.output_buffer_size() + 1024} events=r cmd={self.last_command} "
-            f"user={self.user} redir=-1 resp={self.resp}"
+            f"user={self.user} redir=-1 resp={self.resp} lib-name={self.lib_name} lib-ver={self.lib_ver}"
         )
 
 

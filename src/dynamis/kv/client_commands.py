@@ -10,13 +10,13 @@ import time
 
 from dynamis.kv.args import INT64_MAX, SYNTAX, int_arg, parse_int64
 from dynamis.kv.client import Client
-from dynamis.kv.commands import command, help_reply
+from dynamis.kv.commands import COMMANDS, command, help_reply, subcommand_syntax_error
 from dynamis.kv.protocol import OK, ReplyError, Verbatim
 
 WRONGPASS = ReplyError("WRONGPASS invalid username-password pair or user is disabled.")
 
 
-@command("ping", -1, "fast", categories="@connection", group="connection")
+@command("ping", -1, "fast", tips="request_policy:all_shards response_policy:all_succeeded", categories="@connection", group="connection")
 def ping_command(client: Client, argv: list[bytes]) -> object:
     if len(argv) > 2:
         raise ReplyError("ERR wrong number of arguments for 'ping' command")
@@ -25,7 +25,7 @@ def ping_command(client: Client, argv: list[bytes]) -> object:
     return "PONG" if len(argv) == 1 else argv[1]
 
 
-@command("echo", 2, "fast", categories="@connection", group="connection")
+@command("echo", 2, "loading stale fast", categories="@connection", group="connection")
 def echo_command(client: Client, argv: list[bytes]) -> bytes:
     return argv[1]
 
@@ -146,7 +146,11 @@ def _type_arg(arg: bytes) -> str:
     return kind
 
 
-_CLIENT_HELP = [
+_CLIENT_HELP = [  # Redis 7.0's text, word for word (the tracking and unblock subcommands live elsewhere)
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
     "GETNAME",
     "    Return the name of the current connection.",
     "ID",
@@ -167,16 +171,10 @@ _CLIENT_HELP = [
     "      Kill connections authenticated by <username>.",
     "    * SKIPME (YES|NO)",
     "      Skip killing current connection (default: yes).",
-    "    * ID <client-id>",
-    "      Kill connections by client id.",
-    "    * MAXAGE <maxage>",
-    "      Kill connections older than the specified age.",
     "LIST [options ...]",
     "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
     "      Return clients of specified type.",
-    "    * ID <client-id> [<client-id> ...]",
-    "      Return clients of specified IDs only.",
     "UNPAUSE",
     "    Stop the current client pause, resuming traffic.",
     "PAUSE <timeout> [WRITE|ALL]",
@@ -185,10 +183,13 @@ _CLIENT_HELP = [
     "    Control the replies sent to the current connection.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
-    "SETINFO <option> <value>",
-    "    Set client meta attr. Options are:",
-    "    * LIB-NAME: the client lib name.",
-    "    * LIB-VER: the client lib version.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
 ]
@@ -242,13 +243,13 @@ def _client_lines(clients: list[Client]) -> Verbatim:
     return Verbatim("".join(c.info_line() + "\n" for c in clients))
 
 
-@command("info", 2, "noscript loading stale", parent="client", categories="@connection", group="connection",
+@command("info", 2, "noscript loading stale", parent="client", tips="nondeterministic_output", categories="@connection", group="connection",
          since="6.2.0", summary="Returns information about the current client connection.", complexity="O(1)")
 def client_info_command(client: Client, argv: list[bytes]) -> Verbatim:
     return _client_lines([client])
 
 
-@command("list", -2, "admin noscript loading stale", parent="client", categories="@connection",
+@command("list", -2, "admin noscript loading stale", parent="client", tips="nondeterministic_output", categories="@connection",
          group="connection", since="2.4.0", summary="Get the list of client connections",
          complexity="O(N) where N is the number of client connections")
 def client_list_command(client: Client, argv: list[bytes]) -> Verbatim:
@@ -341,7 +342,7 @@ def client_pause_command(client: Client, argv: list[bytes]) -> str:
             raise ReplyError("ERR CLIENT PAUSE mode must be WRITE or ALL")
         writes_only = mode == b"write"
     elif len(argv) > 4:
-        raise SYNTAX
+        raise subcommand_syntax_error(argv)
     now_ms = int(time.time() * 1000)
     if timeout <= INT64_MAX - now_ms:  # Redis 7.0 overflows a larger one into the past: no pause
         client.server.pause_clients((now_ms + timeout) / 1000, writes_only)
@@ -386,3 +387,8 @@ def _on_off(arg: bytes) -> bool:
 def client_no_evict_command(client: Client, argv: list[bytes]) -> str:
     client.no_evict = _on_off(argv[2])
     return OK
+
+
+_container = COMMANDS[b"client"]
+_container.since, _container.summary = "2.4.0", "A container for client connection commands"
+_container.complexity, _container.group = "Depends on subcommand.", "connection"

@@ -80,6 +80,9 @@ class Command:
     key_spec: Callable[[list[bytes]], list[int]] | None = None  # for commands whose keys move (ZUNION ...)
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     parent: Command | None = None
+    bare: Command | None = None  # a container's form without a subcommand (COMMAND alone)
+    tips: tuple[str, ...] = ()  # COMMAND INFO's tips (nondeterministic_output, request_policy:...)
+    key_flags: tuple[str, ...] = ()  # COMMAND INFO key spec flags (RW access update...); derived when empty
     # statistics for INFO commandstats
     calls: int = 0
     usec: int = 0
@@ -150,6 +153,8 @@ def command(
     complexity: str = "",
     parent: str | None = None,
     key_spec: Callable[[list[bytes]], list[int]] | None = None,
+    tips: str = "",
+    key_flags: str = "",
 ) -> Callable[[Handler], Handler]:
     """Declare a command (or, with `parent`, a subcommand such as `CLIENT|ID`)."""
 
@@ -158,7 +163,7 @@ def command(
             name=name.lower(), handler=fn, arity=arity, flags=frozenset(flags.split()),
             first_key=keys[0], last_key=keys[1], key_step=keys[2],
             categories=tuple(categories.split()), group=group, since=since, summary=summary,
-            complexity=complexity, key_spec=key_spec,
+            complexity=complexity, key_spec=key_spec, tips=tuple(tips.split()), key_flags=tuple(key_flags.split()),
         )
         if parent is None:
             _register(COMMANDS, cmd)
@@ -167,6 +172,13 @@ def command(
             if container is None:
                 container = Command(name=parent.lower(), handler=None, arity=-2, flags=frozenset(), group=group,
                                     since=since)
+                _register(COMMANDS, container)
+            elif container.handler is not None:
+                # a command with a form of its own gains subcommands: it becomes that container's bare form
+                bare = container
+                container = Command(name=bare.name, handler=None, arity=bare.arity, flags=bare.flags,
+                                    categories=bare.categories, group=bare.group, since=bare.since,
+                                    summary=bare.summary, complexity=bare.complexity, bare=bare)
                 _register(COMMANDS, container)
             cmd.parent = container
             cmd.full_name = f"{container.name}|{cmd.name}"
@@ -179,9 +191,11 @@ def command(
 def lookup(argv: list[bytes]) -> Command | None:
     """Find the command (or subcommand) that `argv` names."""
     cmd = COMMANDS.get(argv[0]) or COMMANDS.get(argv[0].lower())
-    if cmd is not None and cmd.handler is None and len(argv) > 1:
-        sub = cmd.subcommands.get(argv[1]) or cmd.subcommands.get(argv[1].lower())
-        return sub or cmd
+    if cmd is not None and cmd.handler is None:
+        if len(argv) > 1:
+            sub = cmd.subcommands.get(argv[1]) or cmd.subcommands.get(argv[1].lower())
+            return sub or cmd
+        return cmd.bare or cmd
     return cmd
 
 
@@ -214,6 +228,12 @@ def help_reply(name: str, lines: list[str]) -> list[str]:
     """Redis's addReplyHelp: the usage line, the subcommands' lines, then HELP's own entry."""
     return [f"{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", *lines, "HELP",
             "    Prints this help."]
+
+
+def subcommand_syntax_error(argv: list[bytes]) -> ReplyError:
+    """Redis's addReplySubcommandSyntaxError."""
+    return ReplyError(f"ERR unknown subcommand or wrong number of arguments for "
+                      f"'{_clip(argv[1].decode('utf-8', 'replace'))}'. Try {argv[0].decode().upper()} HELP.")
 
 
 def _clip(text: str) -> str:

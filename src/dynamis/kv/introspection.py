@@ -1,3 +1,222 @@
-"""COMMAND and its subcommands: the command table as clients see it."""
+"""COMMAND and its subcommands: the command table (kv/commands.py) as clients see it.
+
+COMMAND INFO gives Redis 7's ten fields per command; the key specs are derived from the table's key
+positions (a range as `begin_search index` + `find_keys range`; a command whose keys move, declared
+with `key_spec=`, reports `movablekeys` and an `unknown` spec, as Redis does for such commands).
+"""
 
 from __future__ import annotations
+
+from dynamis.kv.args import SYNTAX
+from dynamis.kv.client import Client
+from dynamis.kv.commands import COMMANDS, Command, command, help_reply, lookup, unique_commands
+from dynamis.kv.glob import glob_match
+from dynamis.kv.protocol import ReplyError, SetReply
+
+# Redis's order when it lists a command's flags
+_FLAG_ORDER = ("write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript", "blocking", "loading",
+               "stale", "skip_monitor", "skip_slowlog", "asking", "fast", "no_auth", "may_replicate",
+               "no_mandatory_keys", "no_async_loading", "no_multi", "movablekeys", "allow_busy")
+
+
+def _flags(cmd: Command) -> set[str]:
+    flags = set(cmd.flags)
+    if cmd.key_spec is not None:
+        flags.add("movablekeys")
+    return flags
+
+
+def _ordered_flags(cmd: Command) -> list[str]:
+    flags = _flags(cmd)
+    return [f for f in _FLAG_ORDER if f in flags] + sorted(flags.difference(_FLAG_ORDER))
+
+
+def _key_spec_flags(cmd: Command) -> list[str]:
+    if cmd.key_flags:
+        return list(cmd.key_flags)
+    if "write" in cmd.flags:
+        return ["RW", "update"]
+    if "readonly" in cmd.flags:
+        return ["RO", "access"]
+    return ["RO"]
+
+
+def _key_specs(cmd: Command) -> list[dict[bytes, object]]:
+    if cmd.key_spec is not None:
+        return [{b"flags": SetReply(_key_spec_flags(cmd)),
+                 b"begin_search": {b"type": b"unknown", b"spec": {}},
+                 b"find_keys": {b"type": b"unknown", b"spec": {}}}]
+    if cmd.first_key <= 0:
+        return []
+    last = cmd.last_key - cmd.first_key if cmd.last_key >= 0 else cmd.last_key
+    return [{b"flags": SetReply(_key_spec_flags(cmd)),
+             b"begin_search": {b"type": b"index", b"spec": {b"index": cmd.first_key}},
+             b"find_keys": {b"type": b"range",
+                            b"spec": {b"lastkey": last, b"keystep": cmd.key_step or 1, b"limit": 0}}}]
+
+
+def _info(cmd: Command) -> list[object]:
+    shape = cmd.bare or cmd  # COMMAND's own form gives the container its arity and flags
+    movable = shape.key_spec is not None
+    return [
+        cmd.full_name.encode(),
+        shape.arity,
+        SetReply(_ordered_flags(shape)),
+        0 if movable else shape.first_key,
+        0 if movable else shape.last_key,
+        0 if movable else shape.key_step,
+        SetReply(shape.acl_categories()),
+        SetReply(t.encode() for t in shape.tips),
+        SetReply(_key_specs(shape)),
+        # Redis sends an empty set, but a non-empty array, of subcommands
+        [_info(sub) for sub in subs] if (subs := _subcommands(cmd)) else SetReply(),
+    ]
+
+
+def _subcommands(cmd: Command) -> list[Command]:
+    return list({id(s): s for s in cmd.subcommands.values()}.values())
+
+
+def _find(name: bytes) -> Command | None:
+    """A command by name, or a subcommand as `container|sub`."""
+    if b"|" in name:
+        parent, _, sub = name.partition(b"|")
+        container = COMMANDS.get(parent.lower())
+        return container.subcommands.get(sub.lower()) if container is not None else None
+    return COMMANDS.get(name.lower())
+
+
+def _listed(cmd: Command) -> list[Command]:
+    """The command and its subcommands, as COMMAND LIST names them."""
+    return [cmd, *_subcommands(cmd)]
+
+
+@command("command", -1, "loading stale", tips="nondeterministic_output_order", categories="@connection", group="server", since="2.8.13",
+         summary="Get array of Redis command details", complexity="O(N) where N is the total number of Redis commands")
+def command_command(client: Client, argv: list[bytes]) -> list[object]:
+    return [_info(cmd) for cmd in unique_commands()]
+
+
+@command("count", 2, "loading stale", parent="command", categories="@connection", group="server",
+         since="2.8.13", summary="Get total number of Redis commands", complexity="O(1)")
+def command_count_command(client: Client, argv: list[bytes]) -> int:
+    return len(unique_commands())
+
+
+@command("info", -2, "loading stale", parent="command", tips="nondeterministic_output_order", categories="@connection", group="server",
+         since="2.8.13", summary="Get array of specific Redis command details, or all when no argument is given.",
+         complexity="O(N) where N is the number of commands to look up")
+def command_info_command(client: Client, argv: list[bytes]) -> list[object]:
+    if len(argv) == 2:
+        return command_command(client, argv)
+    out: list[object] = []
+    for name in argv[2:]:
+        cmd = _find(name)
+        out.append(_info(cmd) if cmd is not None else None)
+    return out
+
+
+def _docs(cmd: Command) -> dict[bytes, object]:
+    doc: dict[bytes, object] = {
+        b"summary": cmd.summary.encode(),
+        b"since": cmd.since.encode(),
+        b"group": cmd.group.encode(),
+    }
+    if cmd.complexity:
+        doc[b"complexity"] = cmd.complexity.encode()
+    subs = _subcommands(cmd)
+    if subs:
+        doc[b"subcommands"] = {sub.full_name.encode(): _docs(sub) for sub in subs}
+    return doc
+
+
+@command("docs", -2, "loading stale", parent="command", tips="nondeterministic_output_order", categories="@connection", group="server",
+         since="7.0.0", summary="Get array of specific Redis command documentation",
+         complexity="O(N) where N is the number of commands to look up")
+def command_docs_command(client: Client, argv: list[bytes]) -> dict[bytes, object]:
+    if len(argv) == 2:
+        return {cmd.name.encode(): _docs(cmd) for cmd in unique_commands()}
+    out: dict[bytes, object] = {}
+    for name in argv[2:]:
+        cmd = _find(name)
+        if cmd is not None:
+            out[cmd.full_name.encode()] = _docs(cmd)
+    return out
+
+
+@command("list", -2, "loading stale", parent="command", tips="nondeterministic_output_order", categories="@connection", group="server",
+         since="7.0.0", summary="Get an array of Redis command names",
+         complexity="O(N) where N is the total number of Redis commands")
+def command_list_command(client: Client, argv: list[bytes]) -> list[bytes]:
+    commands = [c for cmd in unique_commands() for c in _listed(cmd)]
+    if len(argv) == 2:
+        return [c.full_name.encode() for c in commands]
+    if len(argv) != 5 or argv[2].lower() != b"filterby":
+        raise SYNTAX
+    kind, value = argv[3].lower(), argv[4]
+    if kind == b"module":
+        return []  # no modules are loaded
+    if kind == b"aclcat":
+        category = "@" + value.decode("utf-8", "replace").lower()
+        return [c.full_name.encode() for c in commands if category in c.acl_categories()]
+    if kind == b"pattern":
+        return [c.full_name.encode() for c in commands if glob_match(value, c.full_name.encode(), nocase=True)]
+    raise SYNTAX
+
+
+def _keys_of(argv: list[bytes]) -> tuple[Command, list[int]]:
+    target = argv[2:]
+    cmd = lookup(target)
+    if cmd is None or cmd.handler is None:
+        raise ReplyError("ERR Invalid command specified")
+    if (cmd.arity > 0 and len(target) != cmd.arity) or len(target) < -cmd.arity:
+        raise ReplyError("ERR Invalid number of arguments specified for command")
+    positions = cmd.key_positions(target)
+    if not positions:
+        raise ReplyError("ERR The command has no key arguments")
+    return cmd, positions
+
+
+@command("getkeys", -4, "loading stale", parent="command", categories="@connection", group="server",
+         since="2.8.13", summary="Extract keys given a full Redis command",
+         complexity="O(N) where N is the number of arguments to the command")
+def command_getkeys_command(client: Client, argv: list[bytes]) -> list[bytes]:
+    _, positions = _keys_of(argv)
+    return [argv[2 + i] for i in positions]
+
+
+@command("getkeysandflags", -4, "loading stale", parent="command", categories="@connection", group="server",
+         since="7.0.0", summary="Extract keys and access flags given a full Redis command",
+         complexity="O(N) where N is the number of arguments to the command")
+def command_getkeysandflags_command(client: Client, argv: list[bytes]) -> list[object]:
+    cmd, positions = _keys_of(argv)
+    flags = _key_spec_flags(cmd)
+    return [[argv[2 + i], SetReply(flags)] for i in positions]
+
+
+_COMMAND_HELP = [
+    "(no subcommand)",
+    "    Return details about all Redis commands.",
+    "COUNT",
+    "    Return the total number of commands in this Redis server.",
+    "LIST",
+    "    Return a list of all commands in this Redis server.",
+    "INFO [<command-name> ...]",
+    "    Return details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "DOCS [<command-name> ...]",
+    "    Return documentation details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "GETKEYS <full-command>",
+    "    Return the keys from a full Redis command.",
+    "GETKEYSANDFLAGS <full-command>",
+    "    Return the keys and the access flags from a full Redis command.",
+]
+
+
+@command("help", 2, "loading stale", parent="command", categories="@connection", group="server",
+         since="5.0.0", summary="Show helpful text about the different subcommands", complexity="O(1)")
+def command_help_command(client: Client, argv: list[bytes]) -> list[str]:
+    return help_reply("COMMAND", _COMMAND_HELP)

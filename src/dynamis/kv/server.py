@@ -279,6 +279,7 @@ class RedisServer:
     def call(self, client: Client, cmd: cmdtable.Command, argv: list[bytes]) -> Any:
         """Execute `cmd` (Redis's call()): statistics, slowlog and MONITOR around the handler."""
         self.current_client = client
+        client.last_command = cmd.full_name  # set before the call: CLIENT INFO shows itself, as in Redis
         start = time.perf_counter_ns()
         try:
             reply = cmd.handler(client, argv)
@@ -307,7 +308,6 @@ class RedisServer:
             self._feed_monitors(client, argv)
         if client.tracking and cmd.readonly:
             self.tracking.remember(client, cmd, argv)
-        client.last_command = cmd.full_name
         return reply
 
     def _feed_monitors(self, client: Client, argv: list[bytes]) -> None:

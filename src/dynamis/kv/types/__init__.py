@@ -6,6 +6,8 @@ USAGE and (later) RDB serialization find a value's type without knowing every mo
 
 from __future__ import annotations
 
+import itertools
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -28,3 +30,41 @@ def type_name(value: Any) -> str:
 def encoding_of(value: Any, config: Config) -> str:
     """What OBJECT ENCODING reports, following the same thresholds as Redis (listpack, intset, ...)."""
     return _ENCODINGS[type(value)](value, config)
+
+
+_SIZES: dict[type, Callable[[Any, int], int]] = {}
+
+
+def register_size(cls: type, size: Callable[[Any, int], int]) -> None:
+    """Give MEMORY USAGE a size function for `cls`: `size(value, samples)` in bytes, where `samples` is how
+    many nested elements to look at (-1 for all), as Redis's objectComputeSize samples."""
+    _SIZES[cls] = size
+
+
+def memory_usage(value: Any, samples: int = 5) -> int:
+    """Bytes a value takes: its registered size function, else sys.getsizeof of the value plus, for a
+    container, the average size of `samples` of its elements (keys and values of a mapping) times its length."""
+    size = _SIZES.get(type(value))
+    if size is not None:
+        return size(value, samples)
+    total = sys.getsizeof(value)
+    if isinstance(value, (bytes, bytearray, str, int, float)):
+        return total
+    try:
+        n = len(value)
+        items = iter(value.items() if isinstance(value, dict) else value)
+    except TypeError:
+        return total
+    if not n:
+        return total
+    picked = list(itertools.islice(items, n if samples < 0 else max(samples, 1)))
+    sampled = sum(_element_size(e) for e in picked)
+    return total + sampled * n // len(picked)
+
+
+def _element_size(element: Any) -> int:
+    if isinstance(element, tuple):
+        return sum(_element_size(e) for e in element)
+    if isinstance(element, (list, dict, set, frozenset)) and element:
+        return memory_usage(element, 5)
+    return sys.getsizeof(element)
