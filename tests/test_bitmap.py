@@ -125,3 +125,17 @@ def test_bitcount_large_string_is_fast(r):
     assert r.bitcount("big") == 2
     assert r.bitcount("big", 1000, -1) == 2
     assert r.bitpos("big", 1, 2000) == 8 * 4_000_000 - 1
+
+
+def test_bit_commands_on_incrbyfloat_strings(diff):
+    diff.check("INCRBYFLOAT", "f", "3.0")  # stored like an embstr "3"
+    diff.check("GETBIT", "f", 2)
+    diff.check("BITCOUNT", "f")
+    diff.check("SETBIT", "f", 1, 1)
+    diff.check("GET", "f")
+    diff.check("INCRBYFLOAT", "g", "10.5")
+    diff.check("BITOP", "OR", "d", "f", "g")
+    diff.check("GET", "d")
+    diff.check("BITFIELD", "g", "INCRBY", "u8", 0, 1)
+    diff.check("PFADD", "g", "a")
+    diff.check("PFCOUNT", "g")

@@ -187,3 +187,11 @@ def test_sort_set_nosort_inside_a_script_is_alpha(diff):
     diff.check("SADD", "t", "b", "a", "c", "10", "-1", "xyz")
     diff.check("EVAL", "return redis.call('SORT', KEYS[1], 'BY', 'nosort')", 1, "t")
     diff.check("EVAL", "return redis.call('SORT_RO', KEYS[1], 'BY', 'nosort', 'LIMIT', 1, 3)", 1, "t")
+
+
+def test_get_and_by_read_every_kind_of_string(diff):
+    diff.check("RPUSH", "l", "1", "2", "3")
+    diff.check("INCRBYFLOAT", "w_1", "3.0")
+    diff.check("SET", "w_2", "2")
+    diff.check("APPEND", "w_3", "1")
+    diff.check("SORT", "l", "BY", "w_*", "GET", "w_*")

@@ -22,6 +22,7 @@ from dynamis.kv.protocol import ReplyError
 from dynamis.kv.types.hash import HashValue
 from dynamis.kv.types.list import ListValue
 from dynamis.kv.types.set import SetValue
+from dynamis.kv.types.string import STRING_TYPES
 from dynamis.kv.types.zset import SortedSet
 
 SCORE_ERROR = ReplyError("ERR One or more scores can't be converted into double")
@@ -76,16 +77,10 @@ def lookup_by_pattern(db: Database, pattern: bytes, element: bytes) -> bytes | N
         if type(value) is not HashValue:
             return None
         found = value.get(field)
-        return None if found is None else _as_bytes(found)
-    if type(value) is bytes:
-        return value
-    if type(value) is bytearray:
+        return None if found is None else bytes(found)
+    if type(value) in STRING_TYPES:
         return bytes(value)
     return None
-
-
-def _as_bytes(value: Any) -> bytes:
-    return value if type(value) is bytes else bytes(value) if type(value) is bytearray else str(value).encode()
 
 
 def sort_score(text: bytes) -> float | None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dynamis.kv.args import INT64_MAX, SYNTAX, int_arg, parse_int64
 from dynamis.kv.client import Client
 from dynamis.kv.commands import command
-from dynamis.kv.keyspace import WRONGTYPE, Database
+from dynamis.kv.keyspace import Database
 from dynamis.kv.protocol import ReplyError
+from dynamis.kv.types.string import string_value
 
 BIT_OFFSET_ERROR = ReplyError("ERR bit offset is not an integer or out of range")
 BIT_VALUE_ERROR = ReplyError("ERR bit is not an integer or out of range")
@@ -26,32 +27,20 @@ _COUNT_CHUNK = 1 << 20  # popcount in slices so a 512 MB string never becomes on
 
 # -- string access shared by the bit commands --------------------------------------------------
 
-def read_string(db: Database, key: bytes) -> bytes | bytearray | None:
-    """The string at `key` for reading (None when missing), WRONGTYPE for other types."""
-    value = db.lookup(key)
-    if value is None:
-        return None
-    if type(value) is bytes or type(value) is bytearray:
-        return value
-    raise WRONGTYPE
-
-
 def writable_string(db: Database, key: bytes, min_len: int) -> tuple[bytearray, bool]:
     """The string at `key` as a bytearray stored in the keyspace, zero-padded to `min_len` bytes.
 
     Returns (buffer, grown): grown is True when the key was created or its length changed
     (Redis's lookupStringForBitCommand + dbUnshareStringValue). The TTL is kept.
     """
-    value = db.lookup(key)
+    value = string_value(db, key)
     if value is None:
         buf = bytearray(min_len)
         db.set(key, buf)
         return buf, True
-    if type(value) is bytes:
+    if type(value) is not bytearray:
         value = bytearray(value)
         db.data[key] = value  # same content: nothing for WATCH to see yet
-    elif type(value) is not bytearray:
-        raise WRONGTYPE
     if len(value) < min_len:
         value.extend(bytes(min_len - len(value)))
         return value, True
@@ -135,7 +124,7 @@ def setbit_command(client: Client, argv: list[bytes]) -> int:
 @command("getbit", 3, "readonly fast", keys=(1, 1, 1), categories="@bitmap", group="bitmap", since="2.2.0")
 def getbit_command(client: Client, argv: list[bytes]) -> int:
     offset = _bit_offset(client, argv[2])
-    value = read_string(client.db, argv[1])
+    value = string_value(client.db, argv[1])
     byte = offset >> 3
     if value is None or byte >= len(value):
         return 0
@@ -146,7 +135,7 @@ def getbit_command(client: Client, argv: list[bytes]) -> int:
 
 @command("bitcount", -2, "readonly", keys=(1, 1, 1), categories="@bitmap", group="bitmap", since="2.6.0")
 def bitcount_command(client: Client, argv: list[bytes]) -> int:
-    value = read_string(client.db, argv[1])
+    value = string_value(client.db, argv[1])
     if value is None:
         return 0
     argc = len(argv)
@@ -185,7 +174,7 @@ def bitpos_command(client: Client, argv: list[bytes]) -> int:
     bit = int_arg(argv[2])
     if bit not in (0, 1):
         raise ReplyError("ERR The bit argument must be 1 or 0.")
-    value = read_string(client.db, argv[1])
+    value = string_value(client.db, argv[1])
     if value is None:
         # a missing key is an infinite run of zeros
         return -1 if bit else 0
@@ -254,7 +243,7 @@ def bitop_command(client: Client, argv: list[bytes]) -> int:
     if op == b"not" and len(argv) != 4:
         raise ReplyError("ERR BITOP NOT must be called with a single source key.")
     db = client.db
-    sources = [read_string(db, key) or b"" for key in argv[3:]]
+    sources = [string_value(db, key) or b"" for key in argv[3:]]
     maxlen = max(map(len, sources))
     target = argv[2]
     keyspace = db.keyspace
@@ -398,7 +387,7 @@ def _bitfield(client: Client, argv: list[bytes], readonly_command: bool) -> list
     db = client.db
     key = argv[1]
     if readonly:
-        data: bytes | bytearray = read_string(db, key) or b""
+        data: bytes | bytearray = string_value(db, key) or b""
         return [get_field(data, offset, bits, signed) for _, offset, bits, signed, _, _ in ops]
     if readonly_command:
         raise ReplyError("ERR BITFIELD_RO only supports the GET subcommand")

@@ -25,8 +25,9 @@ from itertools import accumulate
 
 from dynamis.kv.client import Client
 from dynamis.kv.commands import command
-from dynamis.kv.keyspace import WRONGTYPE, Database
+from dynamis.kv.keyspace import Database
 from dynamis.kv.protocol import OK, ReplyError
+from dynamis.kv.types.string import string_value
 
 INVALID_HLL = ReplyError("INVALIDOBJ Corrupted HLL object detected")
 NOT_HLL = ReplyError("WRONGTYPE Key is not a valid HyperLogLog string value.")
@@ -343,12 +344,8 @@ def is_hll(value: bytes | bytearray) -> bool:
 
 
 def _lookup_hll(db: Database, key: bytes) -> bytes | bytearray | None:
-    value = db.lookup(key)
-    if value is None:
-        return None
-    if type(value) is not bytes and type(value) is not bytearray:
-        raise WRONGTYPE
-    if not is_hll(value):
+    value = string_value(db, key)
+    if value is not None and not is_hll(value):
         raise NOT_HLL
     return value
 
