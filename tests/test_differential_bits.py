@@ -1,7 +1,12 @@
-"""Hypothesis-generated sequences of bitmap and HyperLogLog commands, against real redis-server."""
+"""Bitmap and HyperLogLog commands against real redis-server: hypothesis-generated sequences, and the
+keyspace notifications of the bitmap, HyperLogLog and SORT commands."""
 
 from __future__ import annotations
 
+import time
+
+import pytest
+import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -84,3 +89,50 @@ def test_hyperloglog_sequences(diff, commands):
     for key in HLL_KEYS:
         diff.check("GET", key)
         diff.check("PFCOUNT", key)
+
+
+@pytest.fixture
+def notified(redis_oracle_port, server):
+    """Both servers with every notification on; yields (real, ours) redis-py clients."""
+    clients = [redis.Redis(port=redis_oracle_port), redis.Redis(port=server.port)]
+    for c in clients:
+        c.flushall()
+        c.config_set("notify-keyspace-events", "KEA")
+    yield clients
+    for c in clients:
+        c.config_set("notify-keyspace-events", "")
+        c.close()
+
+
+def _events(client: redis.Redis, commands: list[tuple]) -> list[tuple[bytes, bytes]]:
+    pubsub = client.pubsub()
+    pubsub.psubscribe("__keyevent@0__:*")
+    pubsub.get_message(timeout=1)
+    for command in commands:
+        try:
+            client.execute_command(*command)
+        except redis.ResponseError:
+            pass
+    events = []
+    deadline = time.monotonic() + 1
+    while time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=0.1)
+        if message is None:
+            if events:
+                break
+            continue
+        events.append((message["channel"], message["data"]))
+    pubsub.close()
+    return events
+
+
+def test_notifications_match_redis(notified):
+    commands = [
+        ("SETBIT", "b", 7, 1), ("SETBIT", "b", 7, 1), ("SETBIT", "b", 3, 0), ("BITFIELD", "b", "SET", "u8", 0, 1),
+        ("BITFIELD", "b", "SET", "u8", 0, 1), ("BITFIELD", "b", "GET", "u8", 0), ("BITOP", "NOT", "n", "b"),
+        ("BITOP", "AND", "n", "missing"), ("PFADD", "h", "a"), ("PFADD", "h", "a"), ("PFCOUNT", "h"),
+        ("PFMERGE", "m", "h"), ("RPUSH", "l", "2", "1"), ("SORT", "l", "STORE", "dst"),
+        ("SORT", "missing", "STORE", "dst"), ("SORT", "missing", "STORE", "dst"),
+    ]
+    real, ours = notified
+    assert _events(ours, commands) == _events(real, commands)

@@ -195,3 +195,11 @@ def test_get_and_by_read_every_kind_of_string(diff):
     diff.check("SET", "w_2", "2")
     diff.check("APPEND", "w_3", "1")
     diff.check("SORT", "l", "BY", "w_*", "GET", "w_*")
+
+
+@pytest.mark.parametrize("args", [
+    ("SORT", "l", "STORE", "a", "BY", "b", "STORE", "c", "LIMIT", "0", "1"), ("SORT", "l", "GET", "store", "x"),
+    ("SORT", "l", "STORE"), ("SORT_RO", "l", "GET", "x"), ("SORT", "l", "LIMIT", "store", "x", "STORE", "d"),
+])
+def test_command_getkeys(diff, args):
+    diff.check("COMMAND", "GETKEYS", *args)
