@@ -174,7 +174,7 @@ DIRECTIVES: dict[str, Directive] = {
         Directive("appendfilename", "appendonly.aof", "string", mutable=False),
         Directive("appenddirname", "appendonlydir", "string", mutable=False),
         Directive("appendonly", False, "bool"),
-        Directive("appendfsync", "everysec", "enum", choices=("always", "everysec", "no")),
+        Directive("appendfsync", "everysec", "enum", choices=("everysec", "always", "no")),
         Directive("save", [], "save"),
         Directive("requirepass", "", "string"),
         Directive("masterauth", "", "string"),

@@ -703,13 +703,13 @@ _POSITIVE = ReplyError("ERR value is out of range, must be positive")
 
 
 def _debug_populate(client: Client, argv: list[bytes]) -> str:
-    count = int_arg(argv[2])
+    count = int_arg(argv[2], _POSITIVE)
     if count < 0:
         raise _POSITIVE
     prefix = argv[3] if len(argv) >= 4 else b"key"
     size = 0
     if len(argv) == 5:
-        size = int_arg(argv[4])
+        size = int_arg(argv[4], _POSITIVE)
         if size < 0:
             raise _POSITIVE
     db = client.db

@@ -1,0 +1,238 @@
+"""Server commands: INFO CONFIG TIME DEBUG MEMORY SLOWLOG LATENCY MONITOR LASTSAVE ROLE."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis
+
+from dynamis import REDIS_VERSION, __version__
+from tests.helpers import RawConnection
+
+
+def test_info_sections(r, r2):
+    r.set("info:a", "1")
+    r.set("info:b", "2", ex=100)
+    info = r2.info()
+    assert info["redis_version"] == REDIS_VERSION and info["dynamis_version"] == __version__
+    assert info["redis_mode"] == "standalone" and info["role"] == "master"
+    assert info["connected_clients"] >= 1 and info["used_memory"] > 0
+    assert info["db0"] == {"keys": 2, "expires": 1, "avg_ttl": info["db0"]["avg_ttl"]}
+    assert "cmdstat_set" not in info  # commandstats is not a default section
+    everything = r2.info("everything")
+    assert everything["cmdstat_set"]["calls"] >= 2
+    assert set(everything["cmdstat_set"]) == {"calls", "usec", "usec_per_call", "rejected_calls", "failed_calls"}
+    assert set(r2.info("all")) == set(everything)
+    assert r2.info("cpu").keys() >= {"used_cpu_sys", "used_cpu_user"}
+    assert r2.info("keyspace") == {"db0": info["db0"]}
+
+
+def test_info_raw_format(server):
+    conn = RawConnection(server.port)
+    assert conn.call("INFO", "cluster", "CLUSTER") == b"$30\r\n# Cluster\r\ncluster_enabled:0\r\n\r\n"
+    assert conn.call("INFO", "nosuch") == b"$0\r\n\r\n"
+    assert conn.call("INFO", "modules") == b"$11\r\n# Modules\r\n\r\n"
+    body = conn.call("INFO", "server", "clients")
+    assert b"# Server\r\n" in body and b"\r\n\r\n# Clients\r\n" in body
+    conn.call("HELLO", "3")
+    assert conn.call("INFO", "cluster") == b"=34\r\ntxt:# Cluster\r\ncluster_enabled:0\r\n\r\n"
+    conn.close()
+
+
+def test_info_errorstats_and_dirty(r2):
+    r2.config_resetstat()
+    with pytest.raises(redis.ResponseError):
+        r2.execute_command("NOSUCHCMD")
+    info = r2.info("everything")
+    assert info["errorstat_ERR"]["count"] >= 1
+    before = r2.info("persistence")["rdb_changes_since_last_save"]
+    r2.set("dirty:k", "v")
+    assert r2.info("persistence")["rdb_changes_since_last_save"] == before + 1
+
+
+@pytest.mark.parametrize("args", [
+    ("CONFIG", "SET", "foo", "bar"), ("CONFIG", "SET", "maxmemory", "abc"), ("CONFIG", "SET", "daemonize", "yes"),
+    ("CONFIG", "SET", "maxmemory", "1", "maxmemory", "2"), ("CONFIG", "SET", "maxmemory", "1", "hz"),
+    ("CONFIG", "SET", "appendfsync", "foo"), ("CONFIG", "SET", "save", "abc"),
+    ("CONFIG", "SET", "notify-keyspace-events", "Z"), ("CONFIG", "SET", "slowlog-log-slower-than", "-5"),
+    ("CONFIG", "SET", "proto-max-bulk-len", "1000"), ("CONFIG", "GET"), ("CONFIG", "GET", "nosuch"),
+    ("CONFIG", "GET", "maxmemory"), ("CONFIG", "GET", "maxmemory-policy", "timeout"),
+    ("CONFIG", "GET", "hash-max-ziplist-entries"), ("CONFIG", "GET", "notify-keyspace-events"),
+    ("CONFIG", "HELP"), ("CONFIG", "NOSUCH"), ("CONFIG", "RESETSTAT", "x"), ("CONFIG", "REWRITE"),
+    ("TIME", "x"), ("LASTSAVE", "x"), ("ROLE",), ("SLOWLOG", "NOSUCH"), ("SLOWLOG", "GET", "-2"),
+    ("SLOWLOG", "GET", "x"), ("SLOWLOG", "GET", "1", "2"), ("SLOWLOG", "HELP"), ("MEMORY", "HELP"),
+    ("MEMORY", "USAGE", "nokey"), ("MEMORY", "USAGE", "nokey", "SAMPLES"), ("MEMORY", "USAGE", "nokey", "FOO", "1"),
+    ("LATENCY", "HISTORY", "nosuch"), ("LATENCY", "GRAPH", "nosuch"), ("LATENCY", "RESET", "nosuch"),
+    ("DEBUG", "OBJECT", "nokey"), ("DEBUG", "NOSUCH"), ("DEBUG", "POPULATE", "-1"), ("DEBUG", "POPULATE", "x"),
+    ("DEBUG", "SET-ACTIVE-EXPIRE", "1"), ("DEBUG", "SLEEP", "0"), ("DEBUG", "PROTOCOL", "nosuch"),
+    ("SHUTDOWN", "FOO"), ("SHUTDOWN", "ABORT"), ("SHUTDOWN", "NOSAVE", "SAVE"), ("SHUTDOWN", "ABORT", "NOW"),
+    ("MONITOR", "x"),
+])
+def test_server_differential(diff, args):
+    diff.check(*args)
+
+
+@pytest.mark.parametrize("kind", ["string", "integer", "double", "bignum", "null", "array", "set", "map",
+                                  "verbatim", "true", "false"])
+def test_debug_protocol_differential(diff, diff3, kind):
+    diff.check("DEBUG", "PROTOCOL", kind)
+    diff3.check("DEBUG", "PROTOCOL", kind)
+
+
+def test_config_get_set_roundtrip(r2, diff):
+    try:
+        assert r2.config_set("maxmemory", "10mb") is True
+        assert r2.config_get("maxmemory") == {"maxmemory": "10485760"}
+        # several pairs at once, atomically: a bad second value leaves the first unchanged
+        with pytest.raises(redis.ResponseError, match="possibly related to argument 'timeout'"):
+            r2.execute_command("CONFIG", "SET", "maxmemory", "1mb", "timeout", "abc")
+        assert r2.config_get("maxmemory") == {"maxmemory": "10485760"}
+        r2.execute_command("CONFIG", "SET", "maxmemory-policy", "ALLKEYS-LRU", "timeout", "7")
+        assert r2.config_get("maxmemory-policy") == {"maxmemory-policy": "allkeys-lru"}
+        got = r2.config_get("maxmemory*")
+        assert {"maxmemory", "maxmemory-policy", "maxmemory-samples"} <= set(got)
+        assert set(r2.execute_command("CONFIG", "GET", "timeout", "maxmem?ry", "timeout")) >= {b"timeout", b"maxmemory"}
+        everything = r2.config_get("*")
+        assert {"port", "bind", "save", "appendonly", "databases", "requirepass"} <= set(everything)
+    finally:
+        r2.execute_command("CONFIG", "SET", "maxmemory", "0", "maxmemory-policy", "noeviction", "timeout", "0")
+    for name in ("maxmemory", "timeout", "maxmemory-policy", "databases", "appendonly", "slowlog-max-len", "hz",
+                 "hash-max-listpack-entries", "list-max-listpack-size", "save", "notify-keyspace-events"):
+        diff.check("CONFIG", "GET", name)
+
+
+def test_config_set_error_texts_match_redis(diff):
+    for name in ("maxclients", "timeout", "slowlog-max-len", "maxmemory-samples", "active-expire-effort",
+                 "hz", "list-max-listpack-size", "appendonly", "maxmemory-policy"):
+        diff.check("CONFIG", "SET", name, "not-a-value")
+
+
+def test_config_rewrite(tmp_path):
+    from dynamis.embedded import EmbeddedServer
+
+    conf = tmp_path / "redis.conf"
+    conf.write_text("# my comment\nmaxmemory 1mb\ntimeout 5\ntimeout 6\n")
+    with EmbeddedServer() as srv:
+        srv.server.config.load_file(str(conf))
+        client = srv.client(protocol=2)
+        client.config_set("maxmemory", "2mb")
+        client.config_set("slowlog-max-len", "99")
+        assert client.config_rewrite() in (True, b"OK")
+        text = conf.read_text()
+        assert text.startswith("# my comment\nmaxmemory 2097152\ntimeout 6\n")
+        assert "# Generated by CONFIG REWRITE\n" in text and "slowlog-max-len 99\n" in text
+        assert "timeout 5" not in text
+
+
+def test_time_lastsave_role(r2):
+    seconds, micros = r2.execute_command("TIME")
+    assert abs(int(seconds) - time.time()) < 5 and 0 <= int(micros) < 1_000_000
+    assert abs(r2.lastsave().timestamp() - time.time()) < 86400 * 365
+    assert r2.execute_command("ROLE") == [b"master", 0, []]
+
+
+def test_debug_populate_and_object(diff, r2):
+    diff.check("SET", "key:1", "existing")
+    diff.check("DEBUG", "POPULATE", "5")
+    for i in range(6):
+        diff.check("GET", f"key:{i}")
+    diff.check("DEBUG", "POPULATE", "3", "p", "12")
+    for i in range(4):
+        diff.check("GET", f"p:{i}")
+    diff.check("DEBUG", "POPULATE", "2", "q", "3")
+    diff.check("GET", "q:1")
+    diff.check("DBSIZE")
+    r2.set("obj:k", "12345")
+    line = r2.execute_command("DEBUG", "OBJECT", "obj:k").decode()
+    assert line.startswith("Value at:0x") and " refcount:1 encoding:int serializedlength:" in line
+    assert " lru:" in line and " lru_seconds_idle:" in line
+
+
+def test_debug_set_active_expire(r2, server):
+    try:
+        r2.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        r2.set("ae:k", "v", px=50)
+        time.sleep(0.4)
+        assert server.server.keyspace.dbs[0].data.get(b"ae:k") is not None  # nobody read it: still stored
+    finally:
+        r2.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+    time.sleep(0.5)
+    assert server.server.keyspace.dbs[0].data.get(b"ae:k") is None
+
+
+def test_memory_usage_plausible(r2):
+    r2.set("mem:small", "x")
+    r2.set("mem:big", "x" * 10000)
+    small = r2.memory_usage("mem:small")
+    big = r2.memory_usage("mem:big")
+    assert 40 <= small < 200 and 10000 <= big < 10300
+    assert r2.memory_usage("mem:none") is None
+    assert r2.execute_command("MEMORY", "USAGE", "mem:big", "SAMPLES", "0") == big
+    stats = r2.memory_stats()
+    assert stats["keys.count"] >= 2 and stats["total.allocated"] > 0
+    assert r2.execute_command("MEMORY", "DOCTOR")
+    assert r2.execute_command("MEMORY", "MALLOC-STATS") == b"Stats not supported for the current allocator"
+    assert r2.execute_command("MEMORY", "PURGE") == b"OK"
+
+
+def test_slowlog(r2, server):
+    conn = RawConnection(server.port)
+    try:
+        r2.config_set("slowlog-log-slower-than", "0")
+        r2.slowlog_reset()
+        conn.call("CLIENT", "SETNAME", "slowpoke")
+        conn.call("SET", "slow:k", "v" * 200)
+        conn.send(b"*3\r\n$7\r\nSLOWLOG\r\n$3\r\nGET\r\n$2\r\n-1\r\n")
+        _, entries = conn.read_reply()
+        assert r2.execute_command("SLOWLOG", "LEN") >= 2
+        entry = next(e for e in entries if e[3][0] == b"SET")
+        assert len(entry) == 6 and isinstance(entry[0], int) and abs(entry[1] - time.time()) < 10
+        assert entry[3] == [b"SET", b"slow:k", b"v" * 128 + b"... (72 more bytes)"]
+        assert entry[4].startswith(b"127.0.0.1:") and entry[5] == b"slowpoke"
+        conn.send(b"*3\r\n$7\r\nSLOWLOG\r\n$3\r\nGET\r\n$1\r\n1\r\n")
+        assert len(conn.read_reply()[1]) == 1
+        assert entries[0][0] > entries[-1][0]  # newest first
+    finally:
+        r2.config_set("slowlog-log-slower-than", "10000")
+        r2.slowlog_reset()
+        conn.close()
+    assert r2.execute_command("SLOWLOG", "LEN") == 0
+
+
+def test_latency_monitor(r2):
+    try:
+        r2.execute_command("LATENCY", "RESET")
+        r2.config_set("latency-monitor-threshold", "50")
+        r2.execute_command("DEBUG", "SLEEP", "0.08")
+        latest = r2.execute_command("LATENCY", "LATEST")
+        assert latest[0][0] == b"command" and latest[0][2] >= 50 and latest[0][3] >= 50
+        history = r2.execute_command("LATENCY", "HISTORY", "command")
+        assert len(history) == 1 and history[0][1] >= 50
+        graph = r2.execute_command("LATENCY", "GRAPH", "command").decode()
+        assert graph.startswith("command - high ")
+        assert b"latency spikes" in r2.execute_command("LATENCY", "DOCTOR")
+        assert r2.execute_command("LATENCY", "RESET", "command") == 1
+        assert r2.execute_command("LATENCY", "LATEST") == []
+    finally:
+        r2.config_set("latency-monitor-threshold", "0")
+
+
+def test_monitor_line_format(server):
+    mon = RawConnection(server.port)
+    assert mon.call("MONITOR") == b"+OK\r\n"
+    other = RawConnection(server.port)
+    other.call("SELECT", "2")
+    other.call("SET", "mon:k", 'a "b"\n\x01')
+    other.call("CONFIG", "GET", "timeout")  # admin commands are not shown
+    other.call("SELECT", "0")
+    lines = mon.read_all(0.5).decode().split("\r\n")
+    assert lines[0].startswith("+") and lines[0].endswith('"SELECT" "2"')
+    stamp, rest = lines[1][1:].split(" ", 1)
+    assert abs(float(stamp) - time.time()) < 10 and len(stamp.split(".")[1]) == 6
+    assert rest.startswith("[2 127.0.0.1:") and rest.endswith('] "SET" "mon:k" "a \\"b\\"\\n\\x01"')
+    assert "CONFIG" not in "".join(lines)
+    other.call("SELECT", "2")
+    other.call("DEL", "mon:k")
+    mon.close()
+    other.close()
