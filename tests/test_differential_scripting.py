@@ -67,6 +67,7 @@ SCRIPTS = [
     "redis.call('set', 'dk', 'str') return redis.pcall('incr', 'dk').err",
     "redis.call('set', 'dk', 'str') return redis.call('hget', 'dk', 'f')",
     "return redis.call('ping')",
+    "return redis.call('blpop', 'empty', 0)",
     "return redis.call('ping', 'x')",
     "return redis.sha1hex('')",
     "return redis.sha1hex(1)",

@@ -1,0 +1,197 @@
+"""EVAL and friends through redis-py: register_script, Lock, pipelines, conversions, busy scripts and kill."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from dynamis.embedded import EmbeddedServer
+
+
+@pytest.fixture
+def short_busy(server: EmbeddedServer) -> Iterator[None]:
+    """busy-reply-threshold at 100 ms for the test, restored after."""
+    client = server.client()
+    old = client.config_get("busy-reply-threshold")["busy-reply-threshold"]
+    client.config_set("busy-reply-threshold", 100)
+    yield
+    client.config_set("busy-reply-threshold", old)
+    client.close()
+
+
+def run_in_thread(client: redis.Redis, *args: object) -> tuple[threading.Thread, dict[str, object]]:
+    result: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            result["reply"] = client.execute_command(*args)
+        except Exception as exc:  # the test looks at it
+            result["reply"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread, result
+
+
+def wait_busy(client: redis.Redis) -> None:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            client.ping()
+        except redis.exceptions.BusyLoadingError:
+            return
+        except redis.exceptions.ResponseError as exc:
+            if str(exc).startswith("Redis is busy") or "BUSY" in str(exc):
+                return
+        time.sleep(0.02)
+    raise AssertionError("the server never turned busy")
+
+
+def test_keys_args_and_reply_types(r2):
+    assert r2.eval("return {KEYS[1], ARGV[1], #KEYS, #ARGV}", 1, "k", "a") == [b"k", b"a", 1, 1]
+    assert r2.eval("return 3.99", 0) == 3
+    assert r2.eval("return {1, 2, nil, 4}", 0) == [1, 2]
+    assert r2.eval("return redis.status_reply('FINE')", 0) == b"FINE"
+    with pytest.raises(redis.ResponseError, match="^MY error$"):
+        r2.eval("return redis.error_reply('MY error')", 0)
+
+
+def test_resp3_conversions(r):
+    r.hset("h", mapping={"a": "1"})
+    assert r.eval("redis.setresp(3) return redis.call('hgetall', KEYS[1])", 1, "h") == {b"a": b"1"}
+    assert r.eval("return {double=1.5}", 0) == 1.5
+    assert r.eval("redis.setresp(3) return true", 0) is True
+    assert r.eval("return true", 0) == 1
+    assert r.eval("redis.setresp(3) local m = redis.call('hgetall', 'h').map return m.a", 0) == b"1"
+
+
+def test_register_script_and_noscript_reload(r):
+    incr_by = r.register_script("return redis.call('incrby', KEYS[1], ARGV[1])")
+    assert incr_by(keys=["counter"], args=[5]) == 5
+    r.script_flush()
+    assert incr_by(keys=["counter"], args=[2]) == 7  # NOSCRIPT -> redis-py loads it again
+    assert r.script_exists(incr_by.sha) == [True]
+
+
+def test_pipeline_with_scripts(r):
+    script = r.register_script("return redis.call('rpush', KEYS[1], ARGV[1])")
+    with r.pipeline() as pipe:
+        script(keys=["l"], args=["a"], client=pipe)
+        script(keys=["l"], args=["b"], client=pipe)
+        pipe.lrange("l", 0, -1)
+        assert pipe.execute() == [1, 2, [b"a", b"b"]]
+    with r.pipeline(transaction=True) as pipe:
+        pipe.eval("return redis.call('incr', KEYS[1])", 1, "n")
+        pipe.eval("return redis.call('incr', KEYS[1])", 1, "n")
+        assert pipe.execute() == [1, 2]
+
+
+def test_redis_py_lock(r):
+    lock = r.lock("resource", timeout=5)
+    assert lock.acquire(blocking=False)
+    other = r.lock("resource", timeout=5)
+    assert not other.acquire(blocking=False)
+    assert lock.extend(5)
+    assert lock.reacquire()
+    assert lock.owned()
+    lock.release()
+    assert other.acquire(blocking=False)
+    r.delete("resource")  # expired meanwhile: the Lua release script refuses
+    with pytest.raises(redis.exceptions.LockNotOwnedError):
+        other.release()
+
+
+def test_script_write_wakes_blocked_client(server, r):
+    waiter = server.client()
+    thread, result = run_in_thread(waiter, "BLPOP", "wakeme", 5)
+    time.sleep(0.2)
+    r.eval("redis.call('rpush', 'wakeme', 'x')", 0)
+    thread.join(5)
+    assert list(result["reply"]) == [b"wakeme", b"x"]
+    waiter.close()
+
+
+def test_select_in_script_does_not_change_caller_db(r):
+    r.eval("redis.call('select', 1) redis.call('set', 'in1', 'v')", 0)
+    assert r.get("in1") is None
+    assert r.execute_command("SELECT", 1) and r.get("in1") == b"v"
+    r.execute_command("SELECT", 0)
+
+
+def test_busy_script_and_script_kill(server, r, short_busy):
+    runner = server.client()
+    thread, result = run_in_thread(runner, "EVAL", "local i = 0 while true do i = i + 1 end", 0)
+    wait_busy(r)
+    with pytest.raises(redis.ResponseError, match="SCRIPT KILL or SHUTDOWN NOSAVE"):
+        r.get("x")
+    with pytest.raises(redis.ResponseError, match="SCRIPT KILL or SHUTDOWN NOSAVE"):
+        r.function_stats()
+    with pytest.raises(redis.ResponseError, match="SCRIPT KILL or SHUTDOWN NOSAVE"):
+        r.execute_command("FUNCTION", "KILL")
+    assert r.script_kill()
+    thread.join(5)
+    assert isinstance(result["reply"], redis.ResponseError)
+    assert str(result["reply"]).startswith("Script killed by user with SCRIPT KILL...")
+    assert r.ping()
+    with pytest.raises(redis.ResponseError, match="NOTBUSY"):
+        r.script_kill()
+    runner.close()
+
+
+def test_pcall_cannot_swallow_the_kill(server, r, short_busy):
+    runner = server.client()
+    thread, result = run_in_thread(runner, "EVAL", "while true do pcall(function() while true do end end) end", 0)
+    wait_busy(r)
+    assert r.script_kill()
+    thread.join(5)
+    assert "Script killed" in str(result["reply"])
+    runner.close()
+
+
+def test_writing_busy_script_is_unkillable(server, r, short_busy):
+    runner = server.client()
+    deadline = time.time() + 0.6
+    script = "redis.call('set', 'w', '1') while tonumber(redis.call('time')[1]) < tonumber(ARGV[1]) do end return 'done'"
+    thread, result = run_in_thread(runner, "EVAL", script, 0, int(deadline) + 1)
+    wait_busy(r)
+    with pytest.raises(redis.ResponseError, match="^UNKILLABLE"):
+        r.script_kill()
+    with pytest.raises(redis.ResponseError, match="SCRIPT KILL or SHUTDOWN NOSAVE"):
+        r.execute_command("SHUTDOWN")
+    thread.join(5)
+    assert result["reply"] == b"done"
+    assert r.get("w") == b"1"
+    runner.close()
+
+
+def test_busy_runner_pipeline_is_held_in_order(server, r, short_busy):
+    runner = server.client()
+    with runner.pipeline(transaction=False) as pipe:
+        pipe.eval("local t = redis.call('time') local s = tonumber(t[1]) + 1 "
+                  "while tonumber(redis.call('time')[1]) < s do end return 'slow'", 0)
+        pipe.incr("after")
+        replies = pipe.execute()
+    assert replies == [b"slow", 1]
+    runner.close()
+
+
+def test_script_in_multi_exec(r):
+    with r.pipeline(transaction=True) as pipe:
+        pipe.set("m", "1")
+        pipe.eval("return redis.call('get', 'm')", 0)
+        assert pipe.execute() == [True, b"1"]
+
+
+def test_sandbox(r):
+    for name in ("os", "io", "loadfile", "dofile", "require", "package", "debug", "python", "print"):
+        with pytest.raises(redis.ResponseError, match="nonexistent global variable"):
+            r.eval(f"return {name}", 0)
+    with pytest.raises(redis.ResponseError, match="readonly table"):
+        r.eval("cjson.encode = nil", 0)
+    with pytest.raises(redis.ResponseError, match="readonly table"):
+        r.eval("_G.x = 1", 0)
+    assert r.eval("return cjson.encode({1})", 0) == b"[1]"
