@@ -136,3 +136,12 @@ def test_notifications_match_redis(notified):
     ]
     real, ours = notified
     assert _events(ours, commands) == _events(real, commands)
+
+
+def test_resp3_replies(diff3):
+    for command in [("SETBIT", "b", 3, 1), ("BITFIELD", "b", "OVERFLOW", "FAIL", "INCRBY", "u2", 0, 5, "GET", "u4", 0),
+                    ("BITFIELD_RO", "b", "GET", "i4", 0), ("BITPOS", "b", 1), ("BITCOUNT", "b"), ("PFADD", "h", "a", "b"),
+                    ("PFCOUNT", "h"), ("PFDEBUG", "ENCODING", "h"), ("PFDEBUG", "DECODE", "h"), ("PFDEBUG", "GETREG", "h"),
+                    ("PFMERGE", "h2", "h"), ("RPUSH", "l", "1", "2"), ("SORT", "l", "GET", "#", "GET", "nokey_*"),
+                    ("SORT_RO", "l"), ("SORT", "l", "STORE", "x"), ("PFDEBUG", "ENCODING", "nokey")]:
+        diff3.check(*command)
