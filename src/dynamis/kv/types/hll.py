@@ -7,10 +7,11 @@ XZERO (01xxxxxx yyyyyyyy) and VAL (1vvvvvxx). Values move between real Redis and
 GET/SET unchanged, and every write here produces the bytes Redis would (same opcode splits and
 merges, same promotion to dense at `hll-sparse-max-bytes`).
 
-Speed in Python: a sparse HLL is tokenized once per command (a regex in C) into opcodes with
-their first register indexes, so each element costs a bisect and a small list splice; dense
-registers are updated in place in a bytearray; counting and merging decode the dense registers
-with `bytes.translate` and big-int bit operations rather than a loop per register.
+Speed in Python: a sparse HLL is tokenized (a regex in C) into opcodes with their first register
+indexes and kept, with its register histogram, while the value's bytes stay the same, so each
+element costs a bisect and a small list splice and PFCOUNT after PFADD reads the histogram;
+dense registers are updated in place in a bytearray; counting and merging decode the dense
+registers with `bytes.translate` and big-int bit operations rather than a loop per register.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import re
 import struct
 from bisect import bisect_right
 from collections import OrderedDict
+from collections.abc import Callable
 from itertools import accumulate
 
 from dynamis.kv.client import Client
@@ -117,7 +119,8 @@ def pattern_of(element: bytes) -> tuple[int, int]:
 
 # -- dense registers -------------------------------------------------------------------------
 
-def _table(fn) -> bytes:  # noqa: ANN001 - a byte -> byte function
+def _table(fn: Callable[[int], int]) -> bytes:
+    """A bytes.translate table applying `fn` to every byte value."""
     return bytes(fn(b) & 0xFF for b in range(256))
 
 
