@@ -348,6 +348,21 @@ GEOSEARCH str FROMLONLAT 15 37 BYBOX 200 200 km
 GEOADD str 1 1 a
 """
 
+KEYS_CASES = """
+COMMAND GETKEYS ZUNIONSTORE dst 2 a b WEIGHTS 1 2
+COMMAND GETKEYS ZUNION 2 a b
+COMMAND GETKEYS ZINTERCARD 3 a b c LIMIT 1
+COMMAND GETKEYS ZMPOP 2 a b MIN
+COMMAND GETKEYS BZMPOP 0 2 a b MIN
+COMMAND GETKEYS BZPOPMIN a b c 0
+COMMAND GETKEYS ZRANGESTORE d s 0 1
+COMMAND GETKEYS GEORADIUS src 1 2 3 km STORE d
+COMMAND GETKEYS GEORADIUS src 1 2 3 km STOREDIST d
+COMMAND GETKEYS GEORADIUS src 1 2 3 km
+COMMAND GETKEYS GEORADIUSBYMEMBER src m 3 km STORE d
+COMMAND GETKEYS GEOSEARCHSTORE d s FROMMEMBER m BYRADIUS 1 km
+"""
+
 
 def _commands(text: str) -> list[list[str]]:
     out = []
@@ -359,7 +374,7 @@ def _commands(text: str) -> list[list[str]]:
     return out
 
 
-@pytest.mark.parametrize("cases", [ZSET_CASES, GEO_CASES], ids=["zset", "geo"])
+@pytest.mark.parametrize("cases", [ZSET_CASES, GEO_CASES, KEYS_CASES], ids=["zset", "geo", "getkeys"])
 def test_fixed_cases_resp2(diff, cases):
     diff.check_all(_commands(cases))
 
@@ -503,7 +518,7 @@ coordinates = st.tuples(st.integers(-180_000_000, 180_000_000), st.integers(-85_
     lambda t: [f"{t[0] / 1e6:.6f}", f"{t[1] / 1e6:.6f}"])
 near_sicily = st.tuples(st.integers(12_000_000, 16_000_000), st.integers(36_000_000, 39_000_000)).map(
     lambda t: [f"{t[0] / 1e6:.6f}", f"{t[1] / 1e6:.6f}"])
-places = st.one_of(coordinates, near_sicily)
+places = st.one_of(coordinates, near_sicily, st.sampled_from([["15.000000", "37.000000"], ["0.000000", "0.000000"]]))
 
 
 def _geosearch(origin, shape, unit, options):

@@ -792,9 +792,10 @@ def _numkeys_keys(numkeys_index: int, prefix: tuple[int, ...] = ()) -> Callable[
     """key_spec for commands whose keys follow a numkeys argument."""
     def spec(argv: list[bytes]) -> list[int]:
         numkeys = parse_int64(argv[numkeys_index]) if numkeys_index < len(argv) else None
-        if numkeys is None or numkeys < 1:
-            return list(prefix)
-        return [*prefix, *range(numkeys_index + 1, min(numkeys_index + 1 + numkeys, len(argv)))]
+        # like Redis's genericGetKeys: no keys at all when the count is wrong
+        if numkeys is None or numkeys < 1 or numkeys > len(argv) - numkeys_index - 1:
+            return []
+        return [*prefix, *range(numkeys_index + 1, numkeys_index + 1 + numkeys)]
     return spec
 
 
