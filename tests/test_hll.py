@@ -175,3 +175,14 @@ def test_estimator_accuracy(r):
     assert abs(r.pfcount("big") - 50_000) < 50_000 * 0.02
     r.pfadd("other", *[f"item{i}" for i in range(25_000, 75_000)])
     assert abs(r.pfcount("big", "other") - 75_000) < 75_000 * 0.02
+
+
+def test_encodings_follow_redis(diff):
+    diff.check("PFADD", "h", "a", "b")
+    diff.check("PFCOUNT", "h")
+    small = diff.check("GET", "h").split(b"\r\n", 1)[1][:-2]
+    diff.check("SET", "copy", small)  # an 18..44-byte value is an embstr...
+    diff.check("OBJECT", "ENCODING", "copy")
+    diff.check("PFCOUNT", "copy")  # ...until PFCOUNT unshares it, even to read the cached count
+    diff.check("OBJECT", "ENCODING", "copy")
+    diff.check("OBJECT", "ENCODING", "h")

@@ -11,6 +11,7 @@ the element and may end in `->field` to read a hash field; `GET #` is the elemen
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import islice
 from operator import itemgetter
 from typing import Any
 
@@ -107,10 +108,7 @@ def _elements(value: Any, dontsort: bool, desc: bool, start: int, count: int) ->
     """The elements to sort, in the order Redis loads them (or the LIMIT window when not sorting)."""
     if isinstance(value, ListValue):
         if dontsort:
-            if desc:
-                first = len(value) - start - 1
-                return [value[i] for i in range(first, first - count, -1)]
-            return [value[i] for i in range(start, start + count)]
+            return list(islice(reversed(value) if desc else value, start, start + count))
         return list(value)
     if isinstance(value, SetValue):
         return sorted(value, key=int) if value.intset else list(value)

@@ -562,11 +562,11 @@ def pfcount_command(client: Client, argv: list[bytes]) -> int:
     value = _lookup_hll(db, key)
     if value is None:
         return 0
-    if not value[15] & 0x80:
-        return int.from_bytes(value[8:16], "little")
-    card = cardinality(value)
+    buf = _own(db, key, value)  # Redis unshares it (an embstr becomes raw) even to read the cache
+    if not buf[15] & 0x80:
+        return int.from_bytes(buf[8:16], "little")
+    card = cardinality(buf)
     # the cache lives in the value: PFCOUNT writes it back (and Redis propagates that)
-    buf = _own(db, key, value)
     buf[8:16] = card.to_bytes(8, "little")
     db.keyspace.key_modified(db, key)
     db.keyspace.dirty += 1
