@@ -203,3 +203,32 @@ def test_get_and_by_read_every_kind_of_string(diff):
 ])
 def test_command_getkeys(diff, args):
     diff.check("COMMAND", "GETKEYS", *args)
+
+
+_member = st.one_of(st.integers(-50, 50).map(str), st.text("abcxyz", min_size=1, max_size=3))
+_window = st.lists(st.sampled_from([("DESC",), ("LIMIT", 0, 3), ("LIMIT", 2, 4), ("LIMIT", -1, 2), ("LIMIT", 5, -1),
+                                    ("BY", "nosort"), ("ALPHA",), ("GET", "#")]), max_size=3)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(members=st.dictionaries(_member, st.integers(-5, 5), min_size=1, max_size=15), options=_window)
+def test_sort_sorted_set_sequences(diff, members, options):
+    diff.check("DEL", "z", "dst")
+    diff.check("ZADD", "z", *[a for m, s in members.items() for a in (s, m)])
+    flat = [a for option in options for a in option]
+    diff.check("SORT", "z", *flat)
+    diff.check("SORT", "z", *flat, "STORE", "dst")
+    diff.check("LRANGE", "dst", 0, -1)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(members=st.sets(_member, min_size=1, max_size=15),
+       options=st.lists(st.sampled_from([("DESC",), ("LIMIT", 0, 3), ("LIMIT", 2, 4), ("ALPHA",), ("GET", "#")]),
+                        max_size=3))
+def test_sort_set_sequences(diff, members, options):
+    diff.check("DEL", "s", "dst")
+    diff.check("SADD", "s", *members)
+    flat = [a for option in options for a in option]
+    diff.check("SORT", "s", *flat)
+    diff.check("SORT", "s", *flat, "STORE", "dst")
+    diff.check("LRANGE", "dst", 0, -1)
