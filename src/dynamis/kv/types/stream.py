@@ -7,10 +7,14 @@ and is found by its first ID in a SortedDict, so seeking is O(log n), appending 
 and range reads cost O(log n + count). Nodes are cut where Redis cuts its listpacks
 (`stream-node-max-entries`, and `stream-node-max-bytes` from an estimate of the listpack size),
 which is what makes approximate trimming (`MAXLEN ~`, `MINID ~`) remove the same entries.
+
+An entry is kept as its reply, already RESP-encoded (`[id, [field, value, ...]]` reads the same in
+RESP2 and RESP3): one bytes object per entry, written once at XADD and sent as is by every read.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
@@ -45,6 +49,14 @@ def format_id(sid: int) -> bytes:
     return b"%d-%d" % (sid >> 64, sid & MASK64)
 
 
+def encode_entry(sid: int, fv: list[bytes]) -> Raw:
+    """The wire form of an entry: `[id, [field, value, ...]]`."""
+    ident = format_id(sid)
+    parts = [b"*2\r\n$%d\r\n%s\r\n*%d\r\n" % (len(ident), ident, len(fv))]
+    parts += [b"$%d\r\n%s\r\n" % (len(x), x) for x in fv]
+    return Raw(b"".join(parts))
+
+
 def _text(arg: bytes) -> str:
     # error messages print arguments as C strings
     return arg.split(b"\0", 1)[0].decode("utf-8", "replace")
@@ -69,8 +81,15 @@ def _strtoull(text: bytes) -> int | None:
     return (-value) & MASK64 if negative else value
 
 
+_PLAIN_ID = re.compile(rb"(0|[1-9][0-9]{0,18})(?:-(0|[1-9][0-9]{0,18}))?\Z")
+
+
 def parse_id(arg: bytes, missing_seq: int = 0, strict: bool = False) -> int:
     """An entry ID argument: `ms-seq`, `ms` (seq = `missing_seq`), or `-` / `+` unless `strict`."""
+    plain = _PLAIN_ID.match(arg)
+    if plain is not None:
+        seq = plain[2]
+        return (int(plain[1]) << 64) | (int(seq) if seq is not None else missing_seq)
     if len(arg) > 127:
         raise INVALID_ID
     if b"\0" in arg:
@@ -128,9 +147,12 @@ def _lp_int_size(v: int) -> int:
     return 10
 
 
+_INT_START = frozenset(b"-0123456789")
+
+
 def _lp_str_size(s: bytes) -> int:
     n = len(s)
-    if n <= 20:
+    if n <= 20 and n and s[0] in _INT_START:
         v = parse_int64(s)
         if v is not None:
             return _lp_int_size(v)
@@ -150,7 +172,7 @@ class _Node:
 
     def __init__(self, fields: list[bytes]) -> None:
         self.ids: list[int] = []
-        self.values: list[list[bytes] | None] = []
+        self.values: list[Raw | None] = []  # encoded entries
         self.live = 0
         self.dropped = 0  # tombstones taken out by `Stream.rewind`, still counted as Redis does
         self.fields = fields  # the master entry's field names
@@ -241,22 +263,28 @@ class Stream:
             if max_bytes == 0 or max_bytes > LISTPACK_MAX_SIZE:
                 max_bytes = LISTPACK_MAX_SIZE
             max_entries = config["stream-node-max-entries"]
-            if node.lp_bytes() + sum(map(len, fv)) >= max_bytes or (max_entries and node.stored() >= max_entries):
+            if (max_entries and node.stored() >= max_entries) or node.lp_bytes() + sum(map(len, fv)) >= max_bytes:
                 node = None
         fields = fv[0::2]
         if node is None:
             node = self.tail = _Node(fields)
             self.nodes[sid] = node
         master = node.ids[0] if node.ids else sid
-        size = (2 + _lp_int_size(_signed64((sid >> 64) - (master >> 64)))
-                + _lp_int_size(_signed64((sid & MASK64) - (master & MASK64))) + sum(map(_lp_str_size, fv[1::2])))
+        # flags, ms and seq deltas (small and positive but after XSETID), the values
+        ms_delta = (sid >> 64) - (master >> 64)
+        seq_delta = (sid & MASK64) - (master & MASK64)
+        size = (6 if 0 <= ms_delta <= 127 and 0 <= seq_delta <= 127 else
+                2 + _lp_int_size(_signed64(ms_delta)) + _lp_int_size(_signed64(seq_delta)))
+        for value in fv[1::2]:
+            n = len(value)
+            size += n + 2 if n < 64 and (not n or value[0] not in _INT_START) else _lp_str_size(value)
         if fields == node.fields:
             size += _lp_int_size(len(fields) + 3)
         else:
             size += _lp_int_size(len(fields)) + sum(map(_lp_str_size, fields)) + _lp_int_size(len(fv) + 4)
         node.size += size
         node.ids.append(sid)
-        node.values.append(fv)
+        node.values.append(encode_entry(sid, fv))
         node.live += 1
         self.length += 1
         self.last_id = sid
@@ -341,11 +369,11 @@ class Stream:
             break
         return None, -1
 
-    def get(self, sid: int) -> list[bytes] | None:
+    def get(self, sid: int) -> Raw | None:
         node, i = self._locate(sid)
         return node.values[i] if node is not None else None
 
-    def range(self, start: int, end: int) -> Iterator[tuple[int, list[bytes]]]:
+    def range(self, start: int, end: int) -> Iterator[tuple[int, Raw]]:
         """Live entries with start <= ID <= end, in ID order."""
         nodes = self.nodes
         first = start
@@ -365,7 +393,7 @@ class Stream:
                 if value is not None:
                     yield sid, value
 
-    def revrange(self, start: int, end: int) -> Iterator[tuple[int, list[bytes]]]:
+    def revrange(self, start: int, end: int) -> Iterator[tuple[int, Raw]]:
         """Live entries with start <= ID <= end, newest first."""
         nodes = self.nodes
         for master in nodes.irange(maximum=end, reverse=True):
@@ -428,10 +456,6 @@ register_type(Stream, "stream", lambda value, config: "stream")
 
 
 # -- shared command plumbing ------------------------------------------------------------------------
-
-def _entry(sid: int, fv: list[bytes]) -> list[Any]:
-    return [format_id(sid), fv]
-
 
 def _lookup(client: Client, key: bytes) -> Stream | None:
     return client.db.lookup_typed(key, Stream)
@@ -638,7 +662,7 @@ def _xrange(client: Client, argv: list[bytes], rev: bool) -> object:
     entries = stream.revrange(start, end) if rev else stream.range(start, end)
     if count > 0:
         entries = islice(entries, count)
-    return [[format_id(sid), fv] for sid, fv in entries]
+    return [entry for _, entry in entries]
 
 
 @command("xrange", -4, "readonly", keys=(1, 1, 1), categories="@stream", group="stream", since="5.0.0")
@@ -729,7 +753,7 @@ def _deliver(stream: Stream, group: ConsumerGroup, consumer: Consumer,
     entries = stream.range(start, MAX_ID)
     if count:
         entries = islice(entries, count)
-    for sid, fv in entries:
+    for sid, entry in entries:
         if sid > group.last_id:
             if group.entries_read != INVALID_ENTRIES_READ and not stream.range_has_tombstones(sid):
                 group.entries_read += 1
@@ -747,7 +771,7 @@ def _deliver(stream: Stream, group: ConsumerGroup, consumer: Consumer,
                 nack.delivery_time = now
                 nack.delivery_count = 1
                 consumer.pel[sid] = nack
-        reply.append([format_id(sid), fv])
+        reply.append(entry)
     return reply
 
 
@@ -759,14 +783,14 @@ def _history(stream: Stream, consumer: Consumer, start: int, count: int) -> list
     if count:
         pending = islice(pending, count)
     for sid in pending:
-        fv = stream.get(sid)
-        if fv is None:
+        entry = stream.get(sid)
+        if entry is None:
             reply.append([format_id(sid), NULL_ARRAY])
         else:
             nack = consumer.pel[sid]
             nack.delivery_time = now
             nack.delivery_count += 1
-            reply.append([format_id(sid), fv])
+            reply.append(entry)
     return reply
 
 
@@ -864,8 +888,7 @@ def _serve_read(client: Client, req: _ReadRequest) -> list[tuple[bytes, list[Any
             continue
         if req.group is None:
             if stream.length and stream.last_live() > gt:
-                served.append((key, [_entry(sid, fv) for sid, fv in
-                                     islice(stream.range(gt + 1, MAX_ID), req.count or None)]))
+                served.append((key, [entry for _, entry in islice(stream.range(gt + 1, MAX_ID), req.count or None)]))
             continue
         group = stream.groups[req.group]
         if gt is not None:
@@ -904,7 +927,7 @@ def _read_retry(client: Client, req: _ReadRequest) -> Any:
             entries = _deliver(value, group, consumer, gt + 1, count, req.noack)
             client.server.keyspace.dirty += 1
         else:
-            entries = [_entry(sid, fv) for sid, fv in islice(value.range(gt + 1, MAX_ID), count)]
+            entries = [entry for _, entry in islice(value.range(gt + 1, MAX_ID), count)]
         return _streams_reply(client, [(key, entries)])
 
     return retry
@@ -1075,8 +1098,8 @@ def xclaim_command(client: Client, argv: list[bytes]) -> list[Any]:
     reply: list[Any] = []
     for sid in ids:
         nack = group.pel.get(sid)
-        fv = stream.get(sid)
-        if fv is None:
+        entry = stream.get(sid)
+        if entry is None:
             if nack is not None:
                 _forget_nack(group, sid)
                 keyspace.dirty += 1
@@ -1094,7 +1117,7 @@ def xclaim_command(client: Client, argv: list[bytes]) -> list[Any]:
             nack.delivery_count = retry_count
         elif not justid:
             nack.delivery_count += 1
-        reply.append(format_id(sid) if justid else _entry(sid, fv))
+        reply.append(format_id(sid) if justid else entry)
         keyspace.dirty += 1
     return reply
 
@@ -1139,8 +1162,8 @@ def xautoclaim_command(client: Client, argv: list[bytes]) -> list[Any]:
             break
         examined += 1
         nack = group.pel[sid]
-        fv = stream.get(sid)
-        if fv is None:
+        entry = stream.get(sid)
+        if entry is None:
             _forget_nack(group, sid)
             deleted.append(format_id(sid))
             keyspace.dirty += 1
@@ -1153,7 +1176,7 @@ def xautoclaim_command(client: Client, argv: list[bytes]) -> list[Any]:
         _claim(group, sid, nack, consumer, now)
         if not justid:
             nack.delivery_count += 1
-        claimed.append(format_id(sid) if justid else _entry(sid, fv))
+        claimed.append(format_id(sid) if justid else entry)
         count -= 1
         keyspace.dirty += 1
     cursor = format_id(candidates[examined]) if examined < len(candidates) else b"0-0"
@@ -1369,11 +1392,11 @@ def xinfo_stream_command(client: Client, argv: list[bytes]) -> dict[bytes, Any]:
         info[b"groups"] = len(stream.groups)
         first = next(stream.range(0, MAX_ID), None)
         last = next(stream.revrange(0, MAX_ID), None)
-        info[b"first-entry"] = _entry(*first) if first else None
-        info[b"last-entry"] = _entry(*last) if last else None
+        info[b"first-entry"] = first[1] if first else None
+        info[b"last-entry"] = last[1] if last else None
         return info
     limit = count or None
-    info[b"entries"] = [_entry(sid, fv) for sid, fv in islice(stream.range(0, MAX_ID), limit)]
+    info[b"entries"] = [entry for _, entry in islice(stream.range(0, MAX_ID), limit)]
     groups = []
     for name in sorted(stream.groups):
         group = stream.groups[name]
