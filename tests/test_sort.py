@@ -108,7 +108,9 @@ def test_alpha_collation_and_binary_store(diff):
     ("SORT", "l", "GET"), ("SORT", "l", "STORE"), ("SORT_RO", "l", "STORE", "dst"), ("SORT", "str"),
     ("SORT", "str", "FOO"), ("SORT", "h", "ALPHA"), ("SORT", "missing"), ("SORT", "missing", "STORE", "dst"),
     ("SORT", "l", "BY", "w_*", "LIMIT", "x", "y"), ("SORT", "l", "LIMIT", "9223372036854775807", "9223372036854775807"),
-    ("SORT", "l", "LIMIT", "-9223372036854775808", "-9223372036854775808"),
+    ("SORT", "l", "LIMIT", "-9223372036854775808", "-9223372036854775808"), ("SORT", "empty", "BY", "nosort"),
+    ("SORT", "empty", "BY", "nosort", "DESC", "LIMIT", 0, 1), ("SORT", "l", "BY", "nosort", "LIMIT", 5, 1),
+    ("SORT", "l", "BY", "nosort", "DESC", "LIMIT", 3, 0),
 ])
 def test_errors_and_edges(diff, args):
     diff.check("RPUSH", "l", "2", "1", "x")

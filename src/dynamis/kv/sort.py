@@ -106,6 +106,8 @@ def _exact_subnormal(text: bytes, value: float) -> bool:
 
 def _elements(value: Any, dontsort: bool, desc: bool, start: int, count: int) -> list[bytes]:
     """The elements to sort, in the order Redis loads them (or the LIMIT window when not sorting)."""
+    if dontsort and count <= 0 and not isinstance(value, SetValue):
+        return []
     if isinstance(value, ListValue):
         if dontsort:
             return list(islice(reversed(value) if desc else value, start, start + count))
