@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 import time
 from typing import Any
@@ -44,6 +45,7 @@ class RespConnection(asyncio.Protocol):
         client.write_push = self.write_push
         client.close = self.close
         client.on_unblocked = self._unblocked
+        client.poll_input = self.poll_input  # read from inside a busy script (kv/scripting.py)
         client.output_buffer_size = transport.get_write_buffer_size
         config = server.config
         self.parser = RequestParser(server.proto_limits)
@@ -70,6 +72,18 @@ class RespConnection(asyncio.Protocol):
             self._held[1] = self._held[1] or error
             return
         self._process(requests, error)
+
+    def poll_input(self) -> None:
+        """Read and process what the socket holds now, from inside a long command: a script past
+        busy-reply-threshold answers the other clients while it runs (Redis's processEventsWhileBlocked)."""
+        if self._closed:
+            return
+        try:
+            data = os.read(self.client.fd, 65536)
+        except OSError:  # nothing there (EAGAIN) or a dead socket: the event loop sees to it later
+            return
+        if data:
+            self.data_received(data)
 
     def _resume(self) -> None:
         """The pause ended: run the requests held back, then read again."""
