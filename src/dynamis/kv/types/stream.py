@@ -15,6 +15,7 @@ RESP2 and RESP3): one bytes object per entry, written once at XADD and sent as i
 from __future__ import annotations
 
 import re
+import sys
 import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ from dynamis.kv.blocking import NOT_READY, BlockedRequest, parse_timeout
 from dynamis.kv.client import Client
 from dynamis.kv.commands import command
 from dynamis.kv.protocol import NULL_ARRAY, OK, Raw, ReplyError, encode_reply
-from dynamis.kv.types import register_type
+from dynamis.kv.types import register_size, register_type
 
 MASK64 = (1 << 64) - 1
 MAX_ID = (1 << 128) - 1
@@ -452,7 +453,22 @@ class Stream:
         return None
 
 
+def _stream_size(stream: Stream, samples: int) -> int:
+    """MEMORY USAGE: sampled nodes scaled to all of them (as Redis samples listpacks), plus the groups."""
+    size = sys.getsizeof(stream) + sys.getsizeof(stream.nodes) + 64 * len(stream.nodes)
+    if stream.nodes:
+        picked = list(islice(stream.nodes.values(), len(stream.nodes) if samples < 0 else max(samples, 1)))
+        sampled = sum(sys.getsizeof(node.ids) + sys.getsizeof(node.values) + 44 * len(node.ids)
+                      + sum(sys.getsizeof(v) for v in node.values if v is not None) for node in picked)
+        size += sampled * len(stream.nodes) // len(picked)
+    for group in stream.groups.values():
+        # a NACK, its two PEL slots and its 128-bit ID key
+        size += sys.getsizeof(group) + 250 * len(group.pel) + sum(100 + len(c.name) for c in group.consumers.values())
+    return size
+
+
 register_type(Stream, "stream", lambda value, config: "stream")
+register_size(Stream, _stream_size)
 
 
 # -- shared command plumbing ------------------------------------------------------------------------
