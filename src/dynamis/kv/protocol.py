@@ -90,9 +90,9 @@ def format_double(value: float) -> bytes:
         return b"inf" if value > 0 else b"-inf"
     if math.isnan(value):
         return b"nan"
-    if value.is_integer() and abs(value) < 1e17:
+    if value.is_integer() and abs(value) < 1e17 and (value or math.copysign(1.0, value) > 0):
         return b"%d" % value
-    return b"%.17g" % value
+    return b"%.17g" % value  # also -0.0, which %.17g prints as "-0"
 
 
 def _encode(r: object, out: list[bytes], resp3: bool) -> None:

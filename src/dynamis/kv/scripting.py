@@ -219,8 +219,14 @@ function api.compile(body, chunkname)
   return f
 end
 
+-- the count hook stays armed (scripts are the only Lua that runs long); a kill or a load swaps it
+local function arm() dbg.sethook(count_hook, '', 100000) end
+arm()
 local function finish(ok, result)
-  dbg.sethook()
+  if kill_message then
+    kill_message = nil
+    arm()
+  end
   return ok, result
 end
 
@@ -231,7 +237,6 @@ function api.run_eval(f, nkeys, ...)
   for i = nkeys + 1, #argv do args[i - nkeys] = argv[i] end
   rawset(V, 'KEYS', keys)
   rawset(V, 'ARGV', args)
-  dbg.sethook(count_hook, '', 100000)
   return finish(xpcall(f, err_handler))
 end
 
@@ -240,7 +245,6 @@ function api.run_function(f, nkeys, ...)
   local keys, args = {}, {}
   for i = 1, nkeys do keys[i] = argv[i] end
   for i = nkeys + 1, #argv do args[i - nkeys] = argv[i] end
-  dbg.sethook(count_hook, '', 100000)
   return finish(xpcall(function() return f(keys, args) end, err_handler))
 end
 
@@ -264,7 +268,8 @@ function api.load_library(f)
   env_mt.__index = load_env
   dbg.sethook(load_hook, '', 100000)
   local ok, err = pcall(f)
-  dbg.sethook()
+  kill_message = nil
+  arm()
   env_mt.__index = V
   if not ok then
     if type(err) == 'userdata' then err = error_object(err, where(1)) end
