@@ -171,6 +171,7 @@ DIRECTIVES: dict[str, Directive] = {
         Directive("bind", ["127.0.0.1", "::1"], "list", mutable=False),
         Directive("dir", "./data", "string", mutable=False),
         Directive("dbfilename", "dump.rdb", "string"),
+        Directive("rdbcompression", True, "bool"),
         Directive("appendfilename", "appendonly.aof", "string", mutable=False),
         Directive("appenddirname", "appendonlydir", "string", mutable=False),
         Directive("appendonly", False, "bool"),

@@ -1462,6 +1462,100 @@ def _read_string(data: bytes, pos: int) -> tuple[bytes, int]:
     raise ValueError("unknown string encoding")
 
 
+def lzf_compress(data: bytes, out_len: int) -> bytes | None:
+    """liblzf 3.6's lzf_compress as Redis builds it (HLOG 16, VERY_FAST): the same bytes as Redis's RDB
+    strings. None when the result would not fit in `out_len` bytes."""
+    in_len = len(data)
+    if in_len < 3 or not out_len:
+        return None
+    htab: dict[int, int] = {}
+    out = bytearray(out_len + 8)
+    ip, op, lit = 0, 1, 0
+    hval = (data[0] << 8) | data[1]
+    while ip < in_len - 2:
+        hval = ((hval << 8) | data[ip + 2]) & 0xFFFFFFFF
+        slot = ((hval >> 8) - hval * 5) & 0xFFFF
+        ref = htab.get(slot)
+        htab[slot] = ip
+        if (ref is not None and ip - ref - 1 < 8192 and ref > 0
+                and data[ref] == data[ip] and data[ref + 1] == data[ip + 1] and data[ref + 2] == data[ip + 2]):
+            off = ip - ref - 1
+            length = 2
+            maxlen = min(in_len - ip - length, 264)
+            if op + 4 >= out_len and op - (lit == 0) + 4 >= out_len:
+                return None
+            out[op - lit - 1] = (lit - 1) & 0xFF  # stop the literal run
+            op -= lit == 0
+            unrolled = maxlen > 16
+            if unrolled:  # the C code's unrolled loop checks 16 bytes before looking at maxlen again
+                for _ in range(16):
+                    length += 1
+                    if data[ref + length] != data[ip + length]:
+                        break
+                else:
+                    unrolled = False
+            if not unrolled:
+                length += 1
+                while length < maxlen and data[ref + length] == data[ip + length]:
+                    length += 1
+            length -= 2
+            ip += 1
+            if length < 7:
+                out[op] = (off >> 8) + (length << 5)
+                op += 1
+            else:
+                out[op] = (off >> 8) + (7 << 5)
+                out[op + 1] = length - 7
+                op += 2
+            out[op] = off & 0xFF
+            op += 2  # and start a new literal run
+            lit = 0
+            ip += length + 1
+            if ip >= in_len - 2:
+                break
+            ip -= 2
+            hval = (data[ip] << 8) | data[ip + 1]
+            for _ in range(2):
+                hval = ((hval << 8) | data[ip + 2]) & 0xFFFFFFFF
+                htab[((hval >> 8) - hval * 5) & 0xFFFF] = ip
+                ip += 1
+        else:
+            if op >= out_len:
+                return None
+            out[op] = data[ip]
+            lit += 1
+            op += 1
+            ip += 1
+            if lit == 32:
+                out[op - lit - 1] = lit - 1
+                lit = 0
+                op += 1
+    if op + 3 > out_len:
+        return None
+    while ip < in_len:
+        out[op] = data[ip]
+        lit += 1
+        op += 1
+        ip += 1
+        if lit == 32:
+            out[op - lit - 1] = lit - 1
+            lit = 0
+            op += 1
+    out[op - lit - 1] = (lit - 1) & 0xFF
+    op -= lit == 0
+    return bytes(out[:op])
+
+
+def rdb_string(data: bytes, compress: bool = True) -> bytes:
+    """rdbSaveRawString: LZF-compressed when longer than 20 bytes and it saves room (integer
+    encodings are not used: callers store code, not numbers)."""
+    if compress and len(data) > 20:
+        packed = lzf_compress(data, len(data) - 4)
+        if packed is not None:
+            return b"\xc3" + _rdb_length(len(packed)) + _rdb_length(len(data)) + packed
+    return _rdb_length(len(data)) + data
+
+
 def lzf_decompress(data: bytes, expected: int) -> bytes:
     out = bytearray()
     i = 0
@@ -1491,9 +1585,10 @@ def lzf_decompress(data: bytes, expected: int) -> bytes:
 @command("dump", 2, "noscript", parent="function", categories="@scripting", group="scripting", since="7.0.0")
 def function_dump_command(client: Client, argv: list[bytes]) -> bytes:
     payload = bytearray()
+    compress = client.server.config["rdbcompression"]
     for lib in scripting(client.server).libraries.values():
         payload.append(_RDB_OPCODE_FUNCTION2)
-        payload += _rdb_length(len(lib.code)) + lib.code
+        payload += rdb_string(lib.code, compress)
     payload += _RDB_VERSION.to_bytes(2, "little")
     payload += crc64(bytes(payload)).to_bytes(8, "little")
     return bytes(payload)
