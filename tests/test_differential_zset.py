@@ -418,7 +418,7 @@ def test_sets_as_inputs(diff, diff3):
 
 # -- generated sequences ---------------------------------------------------------------------
 
-SCORES = ["0", "1", "2", "-3", "1.1", "0.1", "0.2", "-2.5", "1e17", "inf", "-inf", "+inf", "7", "100"]
+SCORES = ["0", "-0", "1", "2", "-3", "1.1", "0.1", "0.2", "-2.5", "1e17", "inf", "-inf", "+inf", "7", "100"]
 BOUNDS = ["-inf", "+inf", "0", "1", "(1", "1.1", "(1.1", "2", "(2", "-3", "(-3", "100", "(inf", "x"]
 LEX_BOUNDS = ["-", "+", "[a", "(a", "[b", "(c", "[cc", "(d", "[", "x"]
 MEMBERS = ["a", "b", "c", "cc", "d", "e", "f"]
@@ -500,7 +500,7 @@ def test_generated_sequences_listpack(diff, diff3, resp3, commands):
     _run(diff3 if resp3 else diff, commands)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(resp3=st.booleans(), commands=st.lists(_command(["zl"]), min_size=1, max_size=25))
 def test_generated_sequences_skiplist(diff, diff3, resp3, commands):
     """The same with zset-max-listpack-entries 2, so that sets turn into skiplists."""

@@ -75,8 +75,10 @@ class SortedSet:
         """A new set from (score, member) pairs of distinct members, encoded as Redis would store it."""
         zs = cls()
         zs.scores = {m: s for s, m in pairs}
-        zs.order = SortedList((s, m) for m, s in zs.scores.items())
         zs.listpack = len(zs.scores) <= limits[0] and all(len(m) <= limits[1] for m in zs.scores)
+        if zs.listpack:
+            zs.scores = {m: s or 0.0 for m, s in zs.scores.items()}  # -0 reads back from a listpack as 0
+        zs.order = SortedList((s, m) for m, s in zs.scores.items())
         return zs
 
     def __len__(self) -> int:
@@ -93,6 +95,8 @@ class SortedSet:
         self.order.add((score, member))
 
     def update(self, member: bytes, old: float, new: float) -> None:
+        if self.listpack and new == 0:
+            new = 0.0
         self.order.remove((old, member))
         self.order.add((new, member))
         self.scores[member] = new
@@ -974,10 +978,11 @@ def _setop(client: Client, argv: list[bytes], numkeys_index: int, op: str, store
                     result[member] = score
     if cardinality_only:
         return len(result)
-    zs = SortedSet.build(((s, m) for m, s in result.items()), listpack_limits(client))
+    pairs = [(s, m) for m, s in result.items()]
     if store:
-        return store_result(client, argv[1], zs, "z" + op + "store")
-    return pairs_reply(client, zs.order, withscores)
+        return store_result(client, argv[1], SortedSet.build(pairs, listpack_limits(client)), "z" + op + "store")
+    pairs.sort()
+    return pairs_reply(client, pairs, withscores)
 
 
 @command("zunion", -3, "readonly movablekeys", categories="@sortedset", group="sorted_set", since="6.2.0",
