@@ -73,7 +73,7 @@ def test_watch_untouched_key_executes(server, r2):
     r2.execute_command("WATCH", "w")
     r2.execute_command("MULTI")
     r2.execute_command("SET", "w", "2")
-    assert r2.execute_command("EXEC") == [True]
+    assert r2.execute_command("EXEC") == [b"OK"]
     assert r2.get("w") == b"2"
 
 
@@ -82,7 +82,7 @@ def test_flush_of_missing_watched_key_does_not_abort(server, r2):
     server.client(protocol=2).flushdb()
     r2.execute_command("MULTI")
     r2.execute_command("SET", "k", "v")
-    assert r2.execute_command("EXEC") == [True]
+    assert r2.execute_command("EXEC") == [b"OK"]
 
 
 def test_watched_key_expiring_aborts(r2):
