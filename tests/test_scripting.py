@@ -195,3 +195,16 @@ def test_sandbox(r):
     with pytest.raises(redis.ResponseError, match="readonly table"):
         r.eval("_G.x = 1", 0)
     assert r.eval("return cjson.encode({1})", 0) == b"[1]"
+
+
+def test_error_statistics_count_each_error_once(r):
+    """A command error inside a script is counted once, not again as the script's error (Redis 7.0)."""
+    r.config_resetstat()
+    r.set("s", "x")
+    for script in ("return redis.call('incr', 's')", "return redis.pcall('incr', 's')",
+                   "return redis.error_reply('MY err')", "error('x')", "return redis.call('nosuch')"):
+        with pytest.raises(redis.ResponseError):
+            r.eval(script, 0)
+    assert r.info("errorstats") == {"errorstat_ERR": {"count": 4}, "errorstat_MY": {"count": 1}}
+    assert r.info("stats")["total_error_replies"] == 5
+    assert r.info("commandstats")["cmdstat_eval"]["failed_calls"] == 5

@@ -295,6 +295,13 @@ class ScriptCallError(Exception):
         self.table = table
 
 
+class CountedError(ReplyError):
+    """A script's error reply that the error statistics already counted (the failed command's own
+    error: Redis's ignore_error_stats_update). `RedisServer.call` counts only plain ReplyErrors."""
+
+    __slots__ = ()
+
+
 class ApiError(Exception):
     """A redis.* API function refused its arguments (Redis's luaPushError + luaError)."""
 
@@ -485,7 +492,10 @@ class LuaEngine:
         return self._to_lua(reply, ctx.resp3), False
 
     def _error(self, message: str, raise_error: bool) -> tuple[Any, bool]:
-        return self._table_from({b"err": ("ERR " + message).encode()}), raise_error
+        """scriptCall refused the command: counted as an error reply now, as Redis does."""
+        self.server.count_error(ReplyError("ERR " + message))
+        return self._table_from({b"err": ("ERR " + message).encode(), b"ignore_error_stats_update": True}), \
+            raise_error
 
     def _to_lua(self, reply: Any, resp3: bool) -> Any:
         """A command's reply as the Lua value Redis's redisProtocolToLuaType makes of it."""
@@ -580,7 +590,7 @@ class LuaEngine:
                 text = "-" + text
             if isinstance(source, bytes) and line is not None:
                 text += f" script: {ctx.name}, on {_bulk_text(source)}:{_number_text(line)}."
-            return _reply_error(text)
+            return _reply_error(text, result[b"ignore_error_stats_update"] is True)
         return ReplyError(f"ERR Error running script {ctx.name}, {_bulk_text(result)[:100]}")
 
     def _encode_reply(self, value: Any, out: list[bytes], client_resp3: bool, script_resp3: bool,
@@ -599,7 +609,7 @@ class LuaEngine:
         elif value is not None and lua_type(value) == "table":
             err = value[b"err"]
             if type(err) is bytes:
-                error = _reply_error("-" + _bulk_text(err))
+                error = _reply_error("-" + _bulk_text(err), value[b"ignore_error_stats_update"] is True)
                 if top:
                     return error
                 out.append(encode_reply(error, client_resp3))
@@ -676,10 +686,10 @@ def _number_text(value: Any) -> str:
     return str(value)
 
 
-def _reply_error(text: str) -> ReplyError:
+def _reply_error(text: str, counted: bool = False) -> ReplyError:
     """addReplyErrorFormat: '-' dropped, no newlines, "ERR " only if the text had no leading '-'."""
     text = text.replace("\r", " ").replace("\n", " ")
-    return ReplyError(text[1:] if text.startswith("-") else "ERR " + text)
+    return (CountedError if counted else ReplyError)(text[1:] if text.startswith("-") else "ERR " + text)
 
 
 def _lua_log(*args: Any) -> None:
@@ -965,7 +975,10 @@ class Scripting:
         self.running = engine.ctx = ctx
         try:
             ok, result = runner(function, nkeys, *argv[3:])
-            return engine.reply_of(ok, result, ctx)
+            reply = engine.reply_of(ok, result, ctx)
+            if type(reply) is CountedError:
+                cmdtable.lookup(argv).failed_calls += 1  # still a failed call of EVAL / FCALL
+            return reply
         except LuaError as exc:  # an error in the error handler itself (e.g. out of memory)
             return ReplyError(f"ERR Error running script {name}, {str(exc)[:100]}")
         finally:

@@ -17,9 +17,8 @@ from typing import Any
 
 from dynamis import REDIS_VERSION, __version__
 from dynamis.config import Config
-from dynamis.kv import blocking
+from dynamis.kv import blocking, scripting
 from dynamis.kv import commands as cmdtable
-from dynamis.kv import scripting
 from dynamis.kv.client import Client
 from dynamis.kv.keyspace import Keyspace
 from dynamis.kv.protocol import ProtocolLimits, ReplyError
