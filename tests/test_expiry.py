@@ -111,13 +111,13 @@ def test_active_expiry_frees_untouched_keys(server, r):
     before = server.server.keyspace.stats_expired_keys
     with r.pipeline(transaction=False) as pipe:
         for i in range(2000):
-            pipe.set(f"vol:{i}", "x", px=50)
+            pipe.set(f"vol:{i}", "x", px=1000)  # long enough to outlive a loaded pipeline
         pipe.set("keep", "x", ex=1000)
         pipe.set("forever", "x")
         pipe.execute()
     assert r.dbsize() == 2002
     # nobody touches them again: the active cycle alone must free them
-    assert _wait_until(lambda: r.dbsize() == 2, timeout=3.0), r.dbsize()
+    assert _wait_until(lambda: r.dbsize() == 2, timeout=5.0), r.dbsize()
     assert len(db.data) == 2 and len(db.expires) == 1 and len(db.access) == 2
     assert server.server.keyspace.stats_expired_keys - before == 2000
 
