@@ -62,6 +62,9 @@ def strtod(text: bytes) -> tuple[float, int, bool]:
 def parse_double(text: bytes) -> float | None:
     """Redis's string2d (getDoubleFromObject): the whole text is a number, no leading space,
     no overflow, no underflow to zero, not nan."""
+    if text.isdigit():  # the usual case, a plain integer: only overflow to check
+        value = float(text)
+        return value if value != math.inf else None
     if not text or text[0] in b" \t\n\v\f\r":
         return None
     value, used, erange = strtod(text)
