@@ -208,3 +208,17 @@ def test_error_statistics_count_each_error_once(r):
     assert r.info("errorstats") == {"errorstat_ERR": {"count": 4}, "errorstat_MY": {"count": 1}}
     assert r.info("stats")["total_error_replies"] == 5
     assert r.info("commandstats")["cmdstat_eval"]["failed_calls"] == 5
+
+
+def test_keys_read_by_a_script_are_tracked_for_its_caller(server, r):
+    from tests.helpers import RawConnection
+
+    tracked = RawConnection(server.port)
+    try:
+        tracked.call("HELLO", "3")
+        assert tracked.call("CLIENT", "TRACKING", "ON") == b"+OK\r\n"
+        tracked.call("EVAL", "return redis.call('get', KEYS[1])", 1, "tk")
+        r.set("tk", "changed")
+        assert tracked.read_reply()[1] == [b"invalidate", [b"tk"]]
+    finally:
+        tracked.close()

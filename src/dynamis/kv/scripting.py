@@ -482,7 +482,12 @@ class LuaEngine:
                 ctx.wrote = True
         server = self.server
         reply = server.call(ctx.fake, cmd, argv)
-        server.current_client = ctx.caller
+        caller = server.current_client = ctx.caller
+        if caller.tracking and cmd.readonly:
+            # keys a script reads are tracked for its caller; CLIENT CACHING covers the whole script
+            caching = caller.tracking_caching
+            server.tracking.remember(caller, cmd, argv)
+            caller.tracking_caching = caching
         if type(reply) is bytes or type(reply) is int:
             return reply, False
         if isinstance(reply, ReplyError):
