@@ -26,6 +26,7 @@ import logging
 import math
 import select
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lupa.lua51 import LuaError, LuaRuntime, lua_type
@@ -156,14 +157,10 @@ local V_pcall = function(f, ...)
   end
   return unpack(r, 1, r.n)
 end
-local V_rawset = function(t, k, v)
-  if protected[t] then error('Attempt to modify a readonly table', 0) end
-  return rawset(t, k, v)
-end
-local V_setmetatable = function(t, mt)
-  if protected[t] then error('Attempt to modify a readonly table', 0) end
-  return setmetatable(t, mt)
-end
+-- rawset/setmetatable refuse the read-only tables; Python functions (C functions to Lua) so that
+-- the error points at the script's line even after `return rawset(...)`
+local V_rawset = py.guard(rawset, 'rawset', function(t) return protected[t] end)
+local V_setmetatable = py.guard(setmetatable, 'setmetatable', function(t) return protected[t] end)
 
 -- V: the globals scripts see (the real G stays plain, lupa looks things up there)
 local V = {}
@@ -370,7 +367,7 @@ class LuaEngine:
         null = lua.eval("newproxy()")
         callbacks = {
             "null": null, "libs": self._libs(null), "call": self._call_raise, "pcall": self._pcall,
-            "error_object": self._error_object, "log": _lua_log, "setresp": self._setresp,
+            "error_object": self._error_object, "guard": _guard, "log": _lua_log, "setresp": self._setresp,
             "sha1hex": _lua_sha1hex, "error_reply": self._error_reply, "set_repl": _set_repl,
             "acl_check_cmd": _acl_check_cmd, "interrupted": self._interrupted, "register": self._register,
             "load_timed_out": lambda: time.monotonic() > self.load_deadline,
@@ -400,6 +397,8 @@ class LuaEngine:
             return self._table_from({b"err": error.message})
         if isinstance(error, LibError):
             return where + str(error).encode("utf-8", "surrogateescape")
+        if isinstance(error, _PlainError):
+            return str(error).encode()
         if isinstance(error, BaseException):
             log.error("error in a script callback: %r", error)
             return f"internal error: {type(error).__name__}: {error}".encode()
@@ -673,6 +672,21 @@ class LuaEngine:
 
 class _CompileError(Exception):
     pass
+
+
+class _PlainError(Exception):
+    """A Lua error with a plain message and no position (as lua_error from a C function)."""
+
+
+def _guard(function: Any, name: bytes, is_protected: Any) -> Callable[..., Any]:
+    def guarded(*args: Any) -> Any:
+        if args and is_protected(args[0]):
+            raise _PlainError("Attempt to modify a readonly table")
+        try:
+            return function(*args)
+        except LuaError as exc:  # its own argument errors, named as Lua would name it
+            raise LibError(str(exc).replace("'?'", f"'{name.decode()}'", 1)) from None
+    return guarded
 
 
 def _deny_attributes(obj: Any, name: Any, is_setting: bool) -> Any:
