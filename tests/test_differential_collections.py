@@ -194,3 +194,44 @@ def test_generated_set_sequences(diff, diff3, resp3, commands):
                                                 st.one_of(hash_commands, list_commands, set_commands), 40))
 def test_generated_mixed_sequences(diff, diff3, resp3, commands):
     _run(diff3 if resp3 else diff, commands)
+
+
+EVENT_COMMANDS = [
+    ("RPUSH", "l", "a", "b", "c"), ("LPUSH", "l", "z"), ("LPUSHX", "l", "y"), ("RPUSHX", "nol", "y"), ("LPOP", "l"),
+    ("RPOP", "l", 2), ("LSET", "l", 0, "q"), ("LINSERT", "l", "BEFORE", "q", "p"), ("LREM", "l", 0, "p"),
+    ("LTRIM", "l", 0, 5), ("LMOVE", "l", "l2", "LEFT", "RIGHT"), ("RPOPLPUSH", "l2", "l"), ("LMPOP", 1, "l", "LEFT"),
+    ("BLPOP", "l2", "l", 0), ("RPUSH", "l", "x"), ("LTRIM", "l", 1, 0),
+    ("HSET", "h", "f", "1", "g", "2"), ("HSETNX", "h", "f", "9"), ("HSETNX", "h", "n", "9"), ("HINCRBY", "h", "f", 2),
+    ("HINCRBYFLOAT", "h", "g", "0.5"), ("HDEL", "h", "f", "nope"), ("HDEL", "h", "g", "n"), ("HMSET", "h", "a", "b"),
+    ("SADD", "s", "1", "2", "3"), ("SADD", "s", "1"), ("SREM", "s", "1", "9"), ("SMOVE", "s", "t", "2"),
+    ("SMOVE", "s", "t", "3"), ("SPOP", "t"), ("SADD", "u", "a", "b"), ("SADD", "v", "b", "c"),
+    ("SINTERSTORE", "w", "u", "v"), ("SUNIONSTORE", "w", "u", "v"), ("SDIFFSTORE", "w", "u", "v"),
+    ("SINTERSTORE", "w", "u", "nos"), ("SPOP", "u", 5), ("SPOP", "v", 1),
+]
+
+
+def test_keyspace_events_match(diff):
+    """The same notifications, in the same order, for every write (event class and name as Redis)."""
+    from tests.helpers import RawConnection
+
+    subscribers = []
+    try:
+        for conn in (diff.redis, diff.dynamis):
+            conn.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
+            port = conn.sock.getpeername()[1]
+            sub = RawConnection(port)
+            sub.call("PSUBSCRIBE", "__key*__:*")
+            subscribers.append(sub)
+        for args in EVENT_COMMANDS:
+            if args[0] == "SPOP":  # random: compare the events only
+                diff.both(*args)
+            else:
+                diff.check(*args)
+        diff.check("PING")
+        events = [sub.read_all(0.3) for sub in subscribers]
+        assert events[0].count(b"pmessage") > 80 and events[1] == events[0]
+    finally:
+        for conn in (diff.redis, diff.dynamis):
+            conn.call("CONFIG", "SET", "notify-keyspace-events", "")
+        for sub in subscribers:
+            sub.close()
