@@ -223,6 +223,10 @@ DIRECTIVES: dict[str, Directive] = {
         Directive("stream-node-max-entries", 100, "int", minimum=0, maximum=2**63 - 1),
         Directive("active-expire-effort", 1, "int", minimum=1, maximum=10),
         Directive("tracking-table-max-keys", 1000000, "int", minimum=0, maximum=2**63 - 1),
+        # read by tools; they state what dynamis does: no cluster mode yet, one I/O thread, DEBUG always on
+        Directive("cluster-enabled", False, "bool", mutable=False),
+        Directive("io-threads", 1, "int", mutable=False, minimum=1, maximum=128),
+        Directive("enable-debug-command", "yes", "enum", mutable=False, choices=("yes",)),
         Directive("dynamo-port", 8000, "int", mutable=False, minimum=0, maximum=65535),
         Directive("in-memory", False, "bool", mutable=False),
         Directive("dynamo-region", "us-east-1", "string", mutable=False),

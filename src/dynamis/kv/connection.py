@@ -14,7 +14,14 @@ import time
 from typing import Any
 
 from dynamis.kv.blocking import BlockedRequest, block_client, timeout_client
-from dynamis.kv.protocol import ProtocolError, Push, ReplyError, RequestParser, encode_reply
+from dynamis.kv.protocol import (
+    ProtocolError,
+    Push,
+    QueryBufferLimitError,
+    ReplyError,
+    RequestParser,
+    encode_reply,
+)
 from dynamis.kv.server import POSTPONED, RedisServer
 
 log = logging.getLogger("dynamis")
@@ -131,7 +138,11 @@ class RespConnection(asyncio.Protocol):
             if client.close_after_reply or client.killed:
                 break
         client.last_interaction = time.time()
-        if error is not None:
+        if isinstance(error, QueryBufferLimitError):
+            # Redis closes such a client without a reply
+            log.warning("Closing client that reached max query buffer length: %s", client.addr)
+            client.close_after_reply = True
+        elif error is not None:
             out.append(b"-ERR Protocol error: %s\r\n" % str(error).encode())
             log.info("Protocol error (%s) from client: %s", error, client.addr)
             client.close_after_reply = True

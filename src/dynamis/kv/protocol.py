@@ -37,6 +37,10 @@ class ProtocolError(Exception):
         self.requests: list[list[bytes]] = []
 
 
+class QueryBufferLimitError(ProtocolError):
+    """The query buffer passed `client-query-buffer-limit`: Redis closes the connection without a reply."""
+
+
 class Push(list):
     """An out-of-band message: RESP3 push frame, or a plain array in RESP2."""
 
@@ -257,13 +261,15 @@ class RequestParser:
     declared oversized bulk is refused before it is buffered, as Redis does.
     """
 
-    __slots__ = ("_reader", "_inline", "_partial", "_tail", "limits", "authenticated")
+    __slots__ = ("_reader", "_inline", "_partial", "_tail", "_hold", "_big", "limits", "authenticated")
 
     def __init__(self, limits: ProtocolLimits) -> None:
         self._reader = hiredis.Reader()
         self._inline = b""
         self._partial = False  # hiredis holds the start of an incomplete frame
         self._tail: bytes | None = None  # that frame's bytes so far, while they are few enough to check
+        self._hold = b""  # a short incomplete last line, kept back until its end arrives
+        self._big: _BigFrame | None = None  # a frame with a huge count, read in Python
         self.limits = limits
         self.authenticated = True
 
@@ -277,6 +283,14 @@ class RequestParser:
             raise
 
     def _parse(self, data: bytes, requests: list[list[bytes]], checked: bool = False) -> list[list[bytes]]:
+        if self._big is not None:
+            rest = self._feed_big(data, requests)
+            if not rest:
+                return requests
+            data = rest  # the big frame is complete: a frame boundary
+        if self._hold:
+            data = self._hold + data
+            self._hold = b""
         at_boundary = not self._partial
         if self._inline or (at_boundary and data[:1] != b"*"):
             data = self._feed_inline(self._inline + data, requests)
@@ -284,9 +298,22 @@ class RequestParser:
                 return requests
             at_boundary = True
             checked = False  # the frames after an inline request have not been looked at yet
+        # A read ending inside what may be a `*<count>` header keeps it back for the next read: hiredis then
+        # never sees half a header, so the huge-count check below sees every header whole.
+        line_end = data.rfind(b"\n") + 1
+        if data[line_end : line_end + 1] == b"*" and len(data) - line_end <= _HOLD_MAX:
+            data, self._hold = data[:line_end], data[line_end:]
+            if not data:
+                return requests
         if at_boundary and not checked and (not self.authenticated or _LAX_ELEMENT.search(data) is not None):
             # hiredis would take a `+`/`=`/`(` element as a bulk, and knows no auth limits: walk it as Redis does
             return self._parse_checked(data, requests)
+        if _BIG_COUNT.search(data) is not None:
+            return self._parse_around_big_counts(data, requests, at_boundary, checked)
+        return self._feed_hiredis(data, requests, at_boundary, checked)
+
+    def _feed_hiredis(self, data: bytes, requests: list[list[bytes]], at_boundary: bool,
+                      checked: bool) -> list[list[bytes]]:
         reader = self._reader
         reader.feed(data)
         gets = reader.gets
@@ -341,9 +368,30 @@ class RequestParser:
             self._tail = tail[offset:]
         buffered = reader.len()
         if buffered > self.limits.max_query_buffer:
-            raise ProtocolError("query buffer limit")
+            raise QueryBufferLimitError("query buffer limit")
         if buffered > self.limits.max_bulk_len + 65536:
             raise ProtocolError("invalid bulk length")
+        return requests
+
+    def _parse_around_big_counts(self, data: bytes, requests: list[list[bytes]], at_boundary: bool,
+                                 checked: bool) -> list[list[bytes]]:
+        """hiredis allocates a list of the declared size as soon as it reads a `*<count>` header, and
+        freeing one of a billion slots takes the loop for a minute: feed it the bytes up to each
+        `*<7+ digits>`, and when one starts a frame, read that frame in Python instead."""
+        start = 0
+        for match in _BIG_COUNT.finditer(data):
+            at = match.start()
+            if at < start:
+                continue
+            if at > start:
+                self._feed_hiredis(data[start:at], requests, at_boundary, checked)
+                at_boundary = not self._partial
+                checked = checked and not at_boundary
+            start = at
+            if at_boundary:
+                return self._parse_checked(data[at:], requests)
+        if start < len(data):
+            self._feed_hiredis(data[start:], requests, at_boundary, checked)
         return requests
 
     def _parse_checked(self, data: bytes, requests: list[list[bytes]]) -> list[list[bytes]]:
@@ -356,8 +404,30 @@ class RequestParser:
         if error is not None:
             raise ProtocolError(error)
         if offset < len(data):
-            return self._parse(data[offset:], requests, checked=True)
+            rest = data[offset:]
+            line, after = _read_line(rest, 1)
+            if line is None and rest[:1] == b"*":
+                self._hold = rest  # the header line is not complete yet: wait for its end
+                return requests
+            count = _parse_len(line) if line is not None and rest[:1] == b"*" else None
+            if count is not None and count >= _BIG:
+                self._big = _BigFrame(count)
+                rest = self._feed_big(rest[after:], requests)
+                return self._parse(rest, requests) if rest else requests
+            return self._parse(rest, requests, checked=True)
         return requests
+
+    def _feed_big(self, data: bytes, requests: list[list[bytes]]) -> bytes | None:
+        """Continue the frame with a huge count; None while it is incomplete, else the bytes after it."""
+        big = self._big
+        rest = big.feed(data, self.limits)
+        if rest is None:
+            if len(big.buf) > self.limits.max_query_buffer:
+                raise QueryBufferLimitError("query buffer limit")
+            return None
+        self._big = None
+        requests.append(big.args)
+        return rest
 
     def _feed_inline(self, buf: bytes, requests: list[list[bytes]]) -> bytes:
         """Consume inline lines from `buf`; return the rest when a RESP frame starts."""
@@ -387,6 +457,50 @@ def _read_line(buf: bytes, pos: int) -> tuple[bytes | None, int]:
 
 _LEN_RE = re.compile(rb"(?:-?[1-9][0-9]{0,18}|0)\Z")
 _LAX_ELEMENT = re.compile(rb"\n[+=(]")
+_BIG_COUNT = re.compile(rb"\*[0-9]{7}")
+_BIG = 1_000_000
+_HOLD_MAX = 32
+
+
+class _BigFrame:
+    """The arguments of one frame with a huge count, parsed incrementally (Redis's own multibulk reader)."""
+
+    __slots__ = ("remaining", "args", "buf", "size")
+
+    def __init__(self, count: int) -> None:
+        self.remaining = count
+        self.args: list[bytes] = []
+        self.buf = bytearray()
+        self.size = -1  # the current bulk's declared size, -1 before its header
+
+    def feed(self, data: bytes, limits: ProtocolLimits) -> bytes | None:
+        buf = self.buf
+        buf += data
+        pos = 0
+        while self.remaining:
+            if self.size < 0:
+                if pos >= len(buf):
+                    break
+                if buf[pos] != 36:
+                    raise ProtocolError(f"expected '$', got '{chr(buf[pos])}'")
+                end = buf.find(b"\r\n", pos)
+                if end < 0:
+                    if len(buf) - pos > MAX_INLINE_SIZE:
+                        raise ProtocolError("too big bulk count string")
+                    break
+                size = _parse_len(bytes(buf[pos + 1 : end]))
+                if size is None or size < 0 or size > limits.max_bulk_len:
+                    raise ProtocolError("invalid bulk length")
+                self.size = size
+                pos = end + 2
+            if len(buf) - pos < self.size + 2:
+                break
+            self.args.append(bytes(buf[pos : pos + self.size]))
+            pos += self.size + 2
+            self.size = -1
+            self.remaining -= 1
+        del buf[:pos]
+        return None if self.remaining else bytes(buf)
 _INT_MAX = 2**31 - 1
 
 

@@ -375,20 +375,18 @@ def config_get_command(client: Client, argv: list[bytes]) -> dict[bytes, bytes]:
     config = client.server.config
     aliases = _aliases()
     out: dict[bytes, bytes] = {}
-    matched: set[str] = set()
     for raw in argv[2:]:
         pattern = raw.decode("utf-8", "replace")
         if not any(c in pattern for c in "[*?"):
             name = pattern.lower()
             canonical = aliases.get(name, name)
-            if canonical in DIRECTIVES and canonical not in matched:
-                matched.add(canonical)
+            if canonical in DIRECTIVES and name.encode() not in out:
                 out[name.encode()] = DIRECTIVES[canonical].render(config[canonical]).encode()
             continue
+        # a pattern matches old names too (hash-max-ziplist-entries beside hash-max-listpack-entries), as in Redis
         for name in [*DIRECTIVES, *aliases]:
-            canonical = aliases.get(name, name)
-            if canonical not in matched and glob_match(raw, name.encode(), nocase=True):
-                matched.add(canonical)
+            if name.encode() not in out and glob_match(raw, name.encode(), nocase=True):
+                canonical = aliases.get(name, name)
                 out[name.encode()] = DIRECTIVES[canonical].render(config[canonical]).encode()
     return out
 
@@ -721,7 +719,7 @@ def _debug_populate(client: Client, argv: list[bytes]) -> str:
         value = b"value:%d" % j
         if size:
             value = value[:size].ljust(size, b"\0")
-        db.set(key, value)
+        db.load(key, value)
     return OK
 
 
