@@ -260,10 +260,11 @@ class Stream:
         """Add an entry (the caller checked `sid > last_id`)."""
         node = self.tail
         if node is not None:
-            max_bytes = config["stream-node-max-bytes"]
+            settings = config.values
+            max_bytes = settings["stream-node-max-bytes"]
             if max_bytes == 0 or max_bytes > LISTPACK_MAX_SIZE:
                 max_bytes = LISTPACK_MAX_SIZE
-            max_entries = config["stream-node-max-entries"]
+            max_entries = settings["stream-node-max-entries"]
             if (max_entries and node.stored() >= max_entries) or node.lp_bytes() + sum(map(len, fv)) >= max_bytes:
                 node = None
         fields = fv[0::2]
@@ -517,6 +518,8 @@ def _get_consumer(client: Client, key: bytes, group: ConsumerGroup, name: bytes)
 # -- XADD / XTRIM -----------------------------------------------------------------------------------
 
 class _TrimArgs:
+    """The options of XADD and XTRIM (`XADD key * field value` keeps every default)."""
+
     __slots__ = ("strategy", "maxlen", "minid", "approx", "limit", "no_mkstream", "id", "seq_given", "id_pos")
 
     def __init__(self) -> None:
@@ -604,9 +607,16 @@ def _parse_xadd_id(arg: bytes) -> tuple[int, bool]:
     return parse_id(arg, strict=True), True
 
 
+_AUTO_ID = _TrimArgs()
+_AUTO_ID.id_pos = 2
+
+
 @command("xadd", -5, "write denyoom fast", keys=(1, 1, 1), categories="@stream", group="stream", since="5.0.0")
 def xadd_command(client: Client, argv: list[bytes]) -> object:
-    args = _parse_trim_args(client, argv, xadd=True)
+    if argv[2] == b"*":
+        args = _AUTO_ID
+    else:
+        args = _parse_trim_args(client, argv, xadd=True)
     field_pos = args.id_pos + 1
     nfv = len(argv) - field_pos
     if nfv < 2 or nfv % 2:
