@@ -431,7 +431,8 @@ def test_sets_as_inputs(diff, diff3):
 
 # -- generated sequences ---------------------------------------------------------------------
 
-SCORES = ["0", "-0", "1", "2", "-3", "1.1", "0.1", "0.2", "-2.5", "1e17", "inf", "-inf", "+inf", "7", "100"]
+SCORES = ["0", "-0", "1", "2", "-3", "1.1", "0.1", "0.2", "-2.5", "1e17", "inf", "-inf", "+inf", "7", "100", "0x10",
+          "5e-324"]
 BOUNDS = ["-inf", "+inf", "0", "1", "(1", "1.1", "(1.1", "2", "(2", "-3", "(-3", "100", "(inf", "x"]
 LEX_BOUNDS = ["-", "+", "[a", "(a", "[b", "(c", "[cc", "(d", "[", "x"]
 MEMBERS = ["a", "b", "c", "cc", "d", "e", "f"]
@@ -448,8 +449,9 @@ def _zadd(key, flags, pairs):
     return ["ZADD", key, *flags, *[x for p in pairs for x in p]]
 
 
-def _command(lex_keys: list[str]) -> st.SearchStrategy[list[str]]:
-    """One command; lex ranges only on `lex_keys` (keys whose members all have equal scores)."""
+def _command(lex_keys: list[str], scan: bool) -> st.SearchStrategy[list[str]]:
+    """One command; lex ranges only on `lex_keys` (keys whose members all have equal scores), ZSCAN only
+    when `scan` (a listpack answers in order; a hash table's order is Redis's own)."""
     lex_key = st.sampled_from(lex_keys)
     lex = st.sampled_from(LEX_BOUNDS)
     limit = st.one_of(st.just([]), st.tuples(st.integers(-1, 3), st.integers(-1, 3)).map(
@@ -495,6 +497,12 @@ def _command(lex_keys: list[str]) -> st.SearchStrategy[list[str]]:
         st.builds(lambda ks: ["ZINTERCARD", str(len(ks)), *ks], st.lists(keys, min_size=1, max_size=3)),
         st.builds(lambda k: ["ZCARD", k], keys),
         st.builds(lambda k: ["ZRANGE", k, "0", "-1", "WITHSCORES"], st.sampled_from([*KEYS, "zl"])),
+        st.builds(lambda d, k, a, b, rev, lim: ["ZRANGESTORE", d, k, a, b, "BYLEX", *rev, *lim], keys, lex_key, lex,
+                  lex, st.sampled_from([[], ["REV"]]), limit),
+        st.builds(lambda ks, n: ["ZINTERCARD", str(len(ks)), *ks, "LIMIT", n], st.lists(keys, min_size=1, max_size=3),
+                  st.sampled_from(["0", "1", "2"])),
+        st.builds(lambda k, m: ["ZSCAN", k, "0", *m], st.sampled_from([*KEYS, "zl"]) if scan else st.nothing(),
+                  st.sampled_from([[], ["MATCH", "c*"], ["COUNT", "1"]])),
     )
 
 
@@ -504,17 +512,18 @@ def _run(d, commands: list[list[str]]) -> None:
         d.check(*args)
     for key in [*KEYS, "zl"]:
         d.check("ZRANGE", key, 0, -1, "WITHSCORES")
+        d.check("OBJECT", "ENCODING", key)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(resp3=st.booleans(), commands=st.lists(_command([*KEYS, "zl"]), min_size=1, max_size=25))
+@given(resp3=st.booleans(), commands=st.lists(_command([*KEYS, "zl"], True), min_size=1, max_size=25))
 def test_generated_sequences_listpack(diff, diff3, resp3, commands):
     """Small sets (listpack): even lex ranges over mixed scores answer as Redis's listpack walk."""
     _run(diff3 if resp3 else diff, commands)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(resp3=st.booleans(), commands=st.lists(_command(["zl"]), min_size=1, max_size=25))
+@given(resp3=st.booleans(), commands=st.lists(_command(["zl"], False), min_size=1, max_size=25))
 def test_generated_sequences_skiplist(diff, diff3, resp3, commands):
     """The same with zset-max-listpack-entries 2, so that sets turn into skiplists."""
     d = diff3 if resp3 else diff
