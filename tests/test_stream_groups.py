@@ -314,3 +314,10 @@ def test_wake_replies_match_redis(redis_oracle_port, server, case, resp):
             admin.close()
             waiter.close()
     assert replies[1] == replies[0]
+
+
+def test_block_is_refused_inside_scripts(diff):
+    diff.check("XADD", "s", "1-1", "a", "b")
+    diff.check("EVAL", "return redis.call('xread', 'block', '0', 'streams', 's', '0')", "0")
+    diff.check("EVAL", "return redis.pcall('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>')", "0")
+    diff.check("EVAL", "return redis.call('xread', 'streams', 's', '0')", "0")

@@ -855,6 +855,8 @@ def _parse_read(client: Client, argv: list[bytes], xreadgroup: bool) -> _ReadReq
         more = n - i - 1
         opt = argv[i].lower()
         if opt == b"block" and more:
+            if client.id == 0:  # the scripting engine's client (kv/scripting.py): Redis refuses BLOCK there
+                raise ReplyError(f"ERR {_text(argv[0])} command is not allowed with BLOCK option from scripts")
             i += 1
             req.timeout = parse_timeout(argv[i], unit_ms=True)
         elif opt == b"count" and more:
