@@ -16,7 +16,9 @@ from dynamis.kv.protocol import OK, ReplyError, Verbatim
 WRONGPASS = ReplyError("WRONGPASS invalid username-password pair or user is disabled.")
 
 
-@command("ping", -1, "fast", tips="request_policy:all_shards response_policy:all_succeeded", categories="@connection", group="connection")
+@command("ping", -1, "fast", tips="request_policy:all_shards response_policy:all_succeeded",
+         categories="@connection", group="connection", since="1.0.0", summary="Ping the server",
+         complexity="O(1)")
 def ping_command(client: Client, argv: list[bytes]) -> object:
     if len(argv) > 2:
         raise ReplyError("ERR wrong number of arguments for 'ping' command")
@@ -25,19 +27,21 @@ def ping_command(client: Client, argv: list[bytes]) -> object:
     return "PONG" if len(argv) == 1 else argv[1]
 
 
-@command("echo", 2, "loading stale fast", categories="@connection", group="connection")
+@command("echo", 2, "loading stale fast", categories="@connection", group="connection", since="1.0.0",
+         summary="Echo the given string", complexity="O(1)")
 def echo_command(client: Client, argv: list[bytes]) -> bytes:
     return argv[1]
 
 
-@command("quit", -1, "allow_busy no_auth fast", categories="@connection", group="connection")
+@command("quit", -1, "noscript loading stale fast no_auth allow_busy", categories="@connection",
+         group="connection", since="1.0.0", summary="Close the connection", complexity="O(1)")
 def quit_command(client: Client, argv: list[bytes]) -> str:
     client.close_after_reply = True
     return OK
 
 
 @command("reset", 1, "noscript loading stale no_auth allow_busy fast", categories="@connection",
-         group="connection", since="6.2.0")
+         group="connection", since="6.2.0", summary="Reset the connection", complexity="O(1)")
 def reset_command(client: Client, argv: list[bytes]) -> str:
     client.server.reset_client(client)
     return "RESET"
@@ -52,7 +56,8 @@ def _check_password(client: Client, user: bytes, password: bytes) -> bool:
 
 
 @command("auth", -2, "noscript loading stale fast no_auth allow_busy", categories="@connection",
-         group="connection")
+         group="connection", since="1.0.0", summary="Authenticate to the server",
+         complexity="O(N) where N is the number of passwords defined for the user")
 def auth_command(client: Client, argv: list[bytes]) -> str:
     if len(argv) > 3:
         raise SYNTAX
@@ -75,7 +80,7 @@ def valid_client_name(name: bytes) -> bool:
 
 
 @command("hello", -1, "noscript loading stale fast no_auth allow_busy", categories="@connection",
-         group="connection", since="6.0.0")
+         group="connection", since="6.0.0", summary="Handshake with Redis", complexity="O(1)")
 def hello_command(client: Client, argv: list[bytes]) -> dict[bytes, object]:
     version = client.resp
     if len(argv) >= 2:
@@ -117,7 +122,8 @@ def hello_command(client: Client, argv: list[bytes]) -> dict[bytes, object]:
             b"mode": b"standalone", b"role": b"master", b"modules": []}
 
 
-@command("select", 2, "loading stale fast", categories="@connection", group="connection")
+@command("select", 2, "loading stale fast", categories="@connection", group="connection", since="1.0.0",
+         summary="Change the selected database for the current connection", complexity="O(1)")
 def select_command(client: Client, argv: list[bytes]) -> str:
     index = parse_int64(argv[1])
     if index is None:
@@ -243,14 +249,16 @@ def _client_lines(clients: list[Client]) -> Verbatim:
     return Verbatim("".join(c.info_line() + "\n" for c in clients))
 
 
-@command("info", 2, "noscript loading stale", parent="client", tips="nondeterministic_output", categories="@connection", group="connection",
-         since="6.2.0", summary="Returns information about the current client connection.", complexity="O(1)")
+@command("info", 2, "noscript loading stale", parent="client", tips="nondeterministic_output",
+         categories="@connection", group="connection", since="6.2.0",
+         summary="Returns information about the current client connection.", complexity="O(1)")
 def client_info_command(client: Client, argv: list[bytes]) -> Verbatim:
     return _client_lines([client])
 
 
-@command("list", -2, "admin noscript loading stale", parent="client", tips="nondeterministic_output", categories="@connection",
-         group="connection", since="2.4.0", summary="Get the list of client connections",
+@command("list", -2, "admin noscript loading stale", parent="client", tips="nondeterministic_output",
+         categories="@connection", group="connection", since="2.4.0",
+         summary="Get the list of client connections",
          complexity="O(N) where N is the number of client connections")
 def client_list_command(client: Client, argv: list[bytes]) -> Verbatim:
     clients = client.server.clients

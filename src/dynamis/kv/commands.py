@@ -108,6 +108,8 @@ class Command:
         if FAST not in self.flags:
             cats.add("@slow")
         cats.update(self.categories)
+        if "@scripting" in cats:  # Redis keeps scripting commands out of @read (EVAL_RO, FCALL_RO)
+            cats.discard("@read")
         return sorted(cats, key=_category_order)
 
     def key_positions(self, argv: list[bytes]) -> list[int]:

@@ -15,8 +15,9 @@ from dynamis.kv.protocol import ReplyError, SetReply
 
 # Redis's order when it lists a command's flags
 _FLAG_ORDER = ("write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript", "blocking", "loading",
-               "stale", "skip_monitor", "skip_slowlog", "asking", "fast", "no_auth", "may_replicate",
-               "no_mandatory_keys", "no_async_loading", "no_multi", "movablekeys", "allow_busy")
+               "stale", "skip_monitor", "skip_slowlog", "asking", "fast", "no_auth", "no_mandatory_keys",
+               "no_async_loading", "no_multi", "movablekeys", "allow_busy")
+_HIDDEN_FLAGS = frozenset({"may_replicate"})  # used by dispatch (CLIENT PAUSE WRITE); Redis 7.0 does not list it
 
 
 def _flags(cmd: Command) -> set[str]:
@@ -28,7 +29,7 @@ def _flags(cmd: Command) -> set[str]:
 
 def _ordered_flags(cmd: Command) -> list[str]:
     flags = _flags(cmd)
-    return [f for f in _FLAG_ORDER if f in flags] + sorted(flags.difference(_FLAG_ORDER))
+    return [f for f in _FLAG_ORDER if f in flags] + sorted(flags.difference(_FLAG_ORDER, _HIDDEN_FLAGS))
 
 
 def _key_spec_flags(cmd: Command) -> list[str]:
@@ -57,14 +58,13 @@ def _key_specs(cmd: Command) -> list[dict[bytes, object]]:
 
 def _info(cmd: Command) -> list[object]:
     shape = cmd.bare or cmd  # COMMAND's own form gives the container its arity and flags
-    movable = shape.key_spec is not None
     return [
         cmd.full_name.encode(),
         shape.arity,
         SetReply(_ordered_flags(shape)),
-        0 if movable else shape.first_key,
-        0 if movable else shape.last_key,
-        0 if movable else shape.key_step,
+        shape.first_key,
+        shape.last_key,
+        shape.key_step,
         SetReply(shape.acl_categories()),
         SetReply(t.encode() for t in shape.tips),
         SetReply(_key_specs(shape)),
@@ -91,8 +91,9 @@ def _listed(cmd: Command) -> list[Command]:
     return [cmd, *_subcommands(cmd)]
 
 
-@command("command", -1, "loading stale", tips="nondeterministic_output_order", categories="@connection", group="server", since="2.8.13",
-         summary="Get array of Redis command details", complexity="O(N) where N is the total number of Redis commands")
+@command("command", -1, "loading stale", tips="nondeterministic_output_order", categories="@connection",
+         group="server", since="2.8.13", summary="Get array of Redis command details",
+         complexity="O(N) where N is the total number of Redis commands")
 def command_command(client: Client, argv: list[bytes]) -> list[object]:
     return [_info(cmd) for cmd in unique_commands()]
 
@@ -103,8 +104,9 @@ def command_count_command(client: Client, argv: list[bytes]) -> int:
     return len(unique_commands())
 
 
-@command("info", -2, "loading stale", parent="command", tips="nondeterministic_output_order", categories="@connection", group="server",
-         since="2.8.13", summary="Get array of specific Redis command details, or all when no argument is given.",
+@command("info", -2, "loading stale", parent="command", tips="nondeterministic_output_order",
+         categories="@connection", group="server", since="2.8.13",
+         summary="Get array of specific Redis command details, or all when no argument is given.",
          complexity="O(N) where N is the number of commands to look up")
 def command_info_command(client: Client, argv: list[bytes]) -> list[object]:
     if len(argv) == 2:
@@ -130,8 +132,9 @@ def _docs(cmd: Command) -> dict[bytes, object]:
     return doc
 
 
-@command("docs", -2, "loading stale", parent="command", tips="nondeterministic_output_order", categories="@connection", group="server",
-         since="7.0.0", summary="Get array of specific Redis command documentation",
+@command("docs", -2, "loading stale", parent="command", tips="nondeterministic_output_order",
+         categories="@connection", group="server", since="7.0.0",
+         summary="Get array of specific Redis command documentation",
          complexity="O(N) where N is the number of commands to look up")
 def command_docs_command(client: Client, argv: list[bytes]) -> dict[bytes, object]:
     if len(argv) == 2:
@@ -144,8 +147,9 @@ def command_docs_command(client: Client, argv: list[bytes]) -> dict[bytes, objec
     return out
 
 
-@command("list", -2, "loading stale", parent="command", tips="nondeterministic_output_order", categories="@connection", group="server",
-         since="7.0.0", summary="Get an array of Redis command names",
+@command("list", -2, "loading stale", parent="command", tips="nondeterministic_output_order",
+         categories="@connection", group="server", since="7.0.0",
+         summary="Get an array of Redis command names",
          complexity="O(N) where N is the total number of Redis commands")
 def command_list_command(client: Client, argv: list[bytes]) -> list[bytes]:
     commands = [c for cmd in unique_commands() for c in _listed(cmd)]

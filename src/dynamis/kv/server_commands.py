@@ -338,7 +338,9 @@ def info_text(server: RedisServer, names: list[str]) -> str:
     return "\r\n".join(parts)
 
 
-@command("info", -1, "loading stale", tips="nondeterministic_output request_policy:all_shards response_policy:special", categories="@dangerous", group="server", since="1.0.0",
+@command("info", -1, "loading stale",
+         tips="nondeterministic_output request_policy:all_shards response_policy:special",
+         categories="@dangerous", group="server", since="1.0.0",
          summary="Get information and statistics about the server", complexity="O(1)")
 def info_command(client: Client, argv: list[bytes]) -> Verbatim:
     return Verbatim(info_text(client.server, [a.decode("utf-8", "replace") for a in argv[1:]]))
@@ -391,7 +393,8 @@ def config_get_command(client: Client, argv: list[bytes]) -> dict[bytes, bytes]:
     return out
 
 
-@command("set", -4, "admin noscript loading stale", parent="config", tips="request_policy:all_nodes response_policy:all_succeeded", group="server", since="2.0.0",
+@command("set", -4, "admin noscript loading stale", parent="config",
+         tips="request_policy:all_nodes response_policy:all_succeeded", group="server", since="2.0.0",
          summary="Set configuration parameters to the given values",
          complexity="O(N) when N is the number of configuration parameters provided")
 def config_set_command(client: Client, argv: list[bytes]) -> str:
@@ -532,14 +535,15 @@ def _directive_line(config: Config, name: str) -> str:
 
 # -- TIME LASTSAVE ROLE ---------------------------------------------------------------------------
 
-@command("time", 1, "loading stale fast", tips="nondeterministic_output", group="server", since="2.6.0", summary="Return the current server time",
-         complexity="O(1)")
+@command("time", 1, "loading stale fast", tips="nondeterministic_output", group="server", since="2.6.0",
+         summary="Return the current server time", complexity="O(1)")
 def time_command(client: Client, argv: list[bytes]) -> list[bytes]:
     now = time.time_ns() // 1000
     return [b"%d" % (now // 1_000_000), b"%d" % (now % 1_000_000)]
 
 
-@command("lastsave", 1, "loading stale fast", tips="nondeterministic_output", categories="@admin @dangerous", group="server", since="1.0.0",
+@command("lastsave", 1, "loading stale fast", tips="nondeterministic_output", categories="@admin @dangerous",
+         group="server", since="1.0.0",
          summary="Get the UNIX time stamp of the last successful save to disk", complexity="O(1)")
 def lastsave_command(client: Client, argv: list[bytes]) -> int:
     return int(client.server.last_save)
@@ -567,8 +571,7 @@ def monitor_command(client: Client, argv: list[bytes]) -> object:
 
 @command("shutdown", -1, "admin noscript loading stale no_multi allow_busy", group="server", since="1.0.0",
          summary="Synchronously save the dataset to disk and then shut down the server",
-         complexity="O(N) when saving, where N is the total number of keys in all databases when saving data, "
-                    "otherwise O(1)")
+         complexity="O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)")
 def shutdown_command(client: Client, argv: list[bytes]) -> object:
     flags = set()
     abort = False
@@ -787,8 +790,9 @@ def memory_help_command(client: Client, argv: list[bytes]) -> list[str]:
 _ENTRY_OVERHEAD = 3 * 8
 
 
-@command("usage", -3, "readonly", keys=(2, 2, 1), parent="memory", key_flags="RO", group="server", since="4.0.0",
-         summary="Estimate the memory usage of a key", complexity="O(N) where N is the number of samples.")
+@command("usage", -3, "readonly", keys=(2, 2, 1), parent="memory", key_flags="RO", group="server",
+         since="4.0.0", summary="Estimate the memory usage of a key",
+         complexity="O(N) where N is the number of samples.")
 def memory_usage_command(client: Client, argv: list[bytes]) -> int | None:
     samples = 5
     i = 3
@@ -810,8 +814,9 @@ def memory_usage_command(client: Client, argv: list[bytes]) -> int | None:
     return memory_usage(value, samples) + sys.getsizeof(key) + _ENTRY_OVERHEAD
 
 
-@command("stats", 2, "", parent="memory", tips="nondeterministic_output request_policy:all_shards response_policy:special", group="server", since="4.0.0",
-         summary="Show memory usage details", complexity="O(1)")
+@command("stats", 2, "", parent="memory",
+         tips="nondeterministic_output request_policy:all_shards response_policy:special", group="server",
+         since="4.0.0", summary="Show memory usage details", complexity="O(1)")
 def memory_stats_command(client: Client, argv: list[bytes]) -> dict[bytes, object]:
     server = client.server
     figures = _MEMORY
@@ -856,8 +861,9 @@ def memory_stats_command(client: Client, argv: list[bytes]) -> dict[bytes, objec
     return out
 
 
-@command("doctor", 2, "", parent="memory", tips="nondeterministic_output request_policy:all_shards response_policy:special", group="server", since="4.0.0",
-         summary="Outputs memory problems report", complexity="O(1)")
+@command("doctor", 2, "", parent="memory",
+         tips="nondeterministic_output request_policy:all_shards response_policy:special", group="server",
+         since="4.0.0", summary="Outputs memory problems report", complexity="O(1)")
 def memory_doctor_command(client: Client, argv: list[bytes]) -> Verbatim:
     figures = _MEMORY
     used = figures.current()
@@ -876,14 +882,16 @@ def memory_doctor_command(client: Client, argv: list[bytes]) -> Verbatim:
                     "on this base.")
 
 
-@command("malloc-stats", 2, "", parent="memory", tips="nondeterministic_output request_policy:all_shards response_policy:special", group="server", since="4.0.0",
-         summary="Show allocator internal stats", complexity="Depends on how much memory is allocated, could be slow")
+@command("malloc-stats", 2, "", parent="memory",
+         tips="nondeterministic_output request_policy:all_shards response_policy:special", group="server",
+         since="4.0.0", summary="Show allocator internal stats",
+         complexity="Depends on how much memory is allocated, could be slow")
 def memory_malloc_stats_command(client: Client, argv: list[bytes]) -> Verbatim:
     return Verbatim("Stats not supported for the current allocator")
 
 
-@command("purge", 2, "", parent="memory", tips="request_policy:all_shards response_policy:all_succeeded", group="server", since="4.0.0",
-         summary="Ask the allocator to release memory",
+@command("purge", 2, "", parent="memory", tips="request_policy:all_shards response_policy:all_succeeded",
+         group="server", since="4.0.0", summary="Ask the allocator to release memory",
          complexity="Depends on how much memory is allocated, could be slow")
 def memory_purge_command(client: Client, argv: list[bytes]) -> str:
     gc.collect()
@@ -911,7 +919,8 @@ def slowlog_help_command(client: Client, argv: list[bytes]) -> list[str]:
     return help_reply("SLOWLOG", _SLOWLOG_HELP)
 
 
-@command("get", -2, "admin loading stale", parent="slowlog", tips="request_policy:all_nodes nondeterministic_output", group="server", since="2.2.12",
+@command("get", -2, "admin loading stale", parent="slowlog",
+         tips="request_policy:all_nodes nondeterministic_output", group="server", since="2.2.12",
          summary="Get the slow log's entries", complexity="O(N) where N is the number of entries returned")
 def slowlog_get_command(client: Client, argv: list[bytes]) -> list[object]:
     if len(argv) > 3:
@@ -927,13 +936,15 @@ def slowlog_get_command(client: Client, argv: list[bytes]) -> list[object]:
     return [[e.id, e.time, e.duration, list(e.argv), e.addr, e.name] for e in entries]
 
 
-@command("len", 2, "admin loading stale", parent="slowlog", tips="request_policy:all_nodes response_policy:agg_sum nondeterministic_output", group="server", since="2.2.12",
-         summary="Get the slow log's length", complexity="O(1)")
+@command("len", 2, "admin loading stale", parent="slowlog",
+         tips="request_policy:all_nodes response_policy:agg_sum nondeterministic_output", group="server",
+         since="2.2.12", summary="Get the slow log's length", complexity="O(1)")
 def slowlog_len_command(client: Client, argv: list[bytes]) -> int:
     return len(client.server.slowlog)
 
 
-@command("reset", 2, "admin loading stale", parent="slowlog", tips="request_policy:all_nodes response_policy:all_succeeded", group="server", since="2.2.12",
+@command("reset", 2, "admin loading stale", parent="slowlog",
+         tips="request_policy:all_nodes response_policy:all_succeeded", group="server", since="2.2.12",
          summary="Clear all entries from the slow log",
          complexity="O(N) where N is the number of entries in the slowlog")
 def slowlog_reset_command(client: Client, argv: list[bytes]) -> str:
@@ -959,27 +970,30 @@ _LATENCY_HELP = [
 
 
 @command("help", 2, "loading stale", parent="latency", group="server", since="2.8.13",
-         summary="Show helpful text about the different subcommands", complexity="O(1)")
+         summary="Show helpful text about the different subcommands.", complexity="O(1)")
 def latency_help_command(client: Client, argv: list[bytes]) -> list[str]:
     return help_reply("LATENCY", _LATENCY_HELP)
 
 
-@command("latest", 2, "admin noscript loading stale", parent="latency", tips="nondeterministic_output request_policy:all_nodes response_policy:special", group="server", since="2.8.13",
-         summary="Return the latest latency samples for all events.", complexity="O(1)")
+@command("latest", 2, "admin noscript loading stale", parent="latency",
+         tips="nondeterministic_output request_policy:all_nodes response_policy:special", group="server",
+         since="2.8.13", summary="Return the latest latency samples for all events.", complexity="O(1)")
 def latency_latest_command(client: Client, argv: list[bytes]) -> list[object]:
     server = client.server
     return [[event.encode(), samples[-1][0], samples[-1][1], server.latency_max.get(event, 0)]
             for event, samples in server.latency_events.items() if samples]
 
 
-@command("history", 3, "admin noscript loading stale", parent="latency", tips="nondeterministic_output request_policy:all_nodes response_policy:special", group="server", since="2.8.13",
-         summary="Return timestamp-latency samples for the event.", complexity="O(1)")
+@command("history", 3, "admin noscript loading stale", parent="latency",
+         tips="nondeterministic_output request_policy:all_nodes response_policy:special", group="server",
+         since="2.8.13", summary="Return timestamp-latency samples for the event.", complexity="O(1)")
 def latency_history_command(client: Client, argv: list[bytes]) -> list[object]:
     samples = client.server.latency_events.get(argv[2].decode("utf-8", "replace"), ())
     return [[when, ms] for when, ms in samples]
 
 
-@command("reset", -2, "admin noscript loading stale", parent="latency", tips="request_policy:all_nodes response_policy:all_succeeded", group="server", since="2.8.13",
+@command("reset", -2, "admin noscript loading stale", parent="latency",
+         tips="request_policy:all_nodes response_policy:all_succeeded", group="server", since="2.8.13",
          summary="Reset latency data for one or more events.", complexity="O(1)")
 def latency_reset_command(client: Client, argv: list[bytes]) -> int:
     server = client.server
@@ -997,8 +1011,9 @@ def latency_reset_command(client: Client, argv: list[bytes]) -> int:
     return count
 
 
-@command("graph", 3, "admin noscript loading stale", parent="latency", tips="nondeterministic_output request_policy:all_nodes response_policy:special", group="server", since="2.8.13",
-         summary="Return a latency graph for the event.", complexity="O(1)")
+@command("graph", 3, "admin noscript loading stale", parent="latency",
+         tips="nondeterministic_output request_policy:all_nodes response_policy:special", group="server",
+         since="2.8.13", summary="Return a latency graph for the event.", complexity="O(1)")
 def latency_graph_command(client: Client, argv: list[bytes]) -> Verbatim:
     server = client.server
     event = argv[2].decode("utf-8", "replace")
@@ -1045,8 +1060,9 @@ def _age_label(seconds: int) -> str:
     return f"{seconds // 86400}d"
 
 
-@command("doctor", 2, "admin noscript loading stale", parent="latency", tips="nondeterministic_output request_policy:all_nodes response_policy:special", group="server", since="2.8.13",
-         summary="Return a human readable latency analysis report.", complexity="O(1)")
+@command("doctor", 2, "admin noscript loading stale", parent="latency",
+         tips="nondeterministic_output request_policy:all_nodes response_policy:special", group="server",
+         since="2.8.13", summary="Return a human readable latency analysis report.", complexity="O(1)")
 def latency_doctor_command(client: Client, argv: list[bytes]) -> Verbatim:
     server = client.server
     events = {e: s for e, s in server.latency_events.items() if s}
