@@ -91,6 +91,17 @@ def test_waiters_are_served_after_exec_with_the_final_state(both):
     assert both(2, scenario)[5] == b"*2\r\n$1\r\nq\r\n$1\r\ny\r\n"
 
 
+def test_waiters_are_served_after_a_script(both):
+    script = "redis.call('rpush', KEYS[1], 'first'); redis.call('del', KEYS[1]); return redis.call('rpush', KEYS[1], 'x', 'y')"
+
+    def scenario(c: Clients) -> list[bytes]:
+        c.send(0, "BLPOP", "q", 0)
+        c.wait_blocked(1)
+        return [c.call(1, "EVAL", script, 1, "q"), c.read(0), c.call(1, "LRANGE", "q", 0, -1)]
+
+    assert both(2, scenario)[1] == b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n"
+
+
 def test_key_of_another_type_keeps_the_client_blocked(both):
     def scenario(c: Clients) -> list[bytes]:
         c.send(0, "BLPOP", "k", 0)
