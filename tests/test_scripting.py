@@ -222,3 +222,25 @@ def test_keys_read_by_a_script_are_tracked_for_its_caller(server, r):
         assert tracked.read_reply()[1] == [b"invalidate", [b"tk"]]
     finally:
         tracked.close()
+
+
+def test_shutdown_nosave_ends_a_writing_busy_script(tmp_path):
+    from tests.helpers import free_port, start_dynamis
+
+    port = free_port()
+    proc = start_dynamis(port, "--busy-reply-threshold", "100", "--save", "", data_dir=str(tmp_path))
+    try:
+        runner = redis.Redis(port=port)
+        admin = redis.Redis(port=port)
+        thread, result = run_in_thread(runner, "EVAL", "redis.call('set', 'w', '1') while true do end", 0)
+        wait_busy(admin)
+        with pytest.raises(redis.ResponseError, match="^UNKILLABLE"):
+            admin.script_kill()
+        admin.shutdown(nosave=True)  # redis-py takes the closed connection as success
+        assert proc.wait(10) == 0
+        thread.join(10)
+        assert not thread.is_alive()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
