@@ -108,7 +108,8 @@ def hmset_command(client: Client, argv: list[bytes]) -> str:
     return OK
 
 
-@command("hsetnx", 4, "write denyoom fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+@command("hsetnx", 4, "write denyoom fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0",
+         key_flags="RW insert")
 def hsetnx_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     h = _lookup_or_create(db, argv[1])
@@ -119,7 +120,8 @@ def hsetnx_command(client: Client, argv: list[bytes]) -> int:
     return 1
 
 
-@command("hdel", -3, "write fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+@command("hdel", -3, "write fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0",
+         key_flags="RW delete")
 def hdel_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     key = argv[1]
@@ -144,7 +146,8 @@ def hdel_command(client: Client, argv: list[bytes]) -> int:
     return deleted
 
 
-@command("hincrby", 4, "write denyoom fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+@command("hincrby", 4, "write denyoom fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0",
+         key_flags="RW access update")
 def hincrby_command(client: Client, argv: list[bytes]) -> int:
     increment = int_arg(argv[3])
     db = client.db
@@ -164,7 +167,7 @@ def hincrby_command(client: Client, argv: list[bytes]) -> int:
 
 
 @command("hincrbyfloat", 4, "write denyoom fast", keys=(1, 1, 1), categories="@hash", group="hash",
-         since="2.6.0")
+         since="2.6.0", key_flags="RW access update")
 def hincrbyfloat_command(client: Client, argv: list[bytes]) -> bytes:
     increment = parse_long_double(argv[3])
     if increment is None:
@@ -196,37 +199,42 @@ def hmget_command(client: Client, argv: list[bytes]) -> list[bytes | None]:
     return [get(field) for field in islice(argv, 2, None)]
 
 
-@command("hgetall", 2, "readonly", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+@command("hgetall", 2, "readonly", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0",
+         tips="nondeterministic_output_order")
 def hgetall_command(client: Client, argv: list[bytes]) -> dict[bytes, bytes]:
     h = _lookup(client.db, argv[1])
     return {} if h is None else dict(h)
 
 
-@command("hkeys", 2, "readonly", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+@command("hkeys", 2, "readonly", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0",
+         tips="nondeterministic_output_order")
 def hkeys_command(client: Client, argv: list[bytes]) -> list[bytes]:
     h = _lookup(client.db, argv[1])
     return [] if h is None else list(h)
 
 
-@command("hvals", 2, "readonly", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+@command("hvals", 2, "readonly", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0",
+         tips="nondeterministic_output_order")
 def hvals_command(client: Client, argv: list[bytes]) -> list[bytes]:
     h = _lookup(client.db, argv[1])
     return [] if h is None else list(h.values())
 
 
-@command("hexists", 3, "readonly fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+@command("hexists", 3, "readonly fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0",
+         key_flags="RO")
 def hexists_command(client: Client, argv: list[bytes]) -> int:
     h = _lookup(client.db, argv[1])
     return int(h is not None and argv[2] in h)
 
 
-@command("hlen", 2, "readonly fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+@command("hlen", 2, "readonly fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0", key_flags="RO")
 def hlen_command(client: Client, argv: list[bytes]) -> int:
     h = _lookup(client.db, argv[1])
     return 0 if h is None else len(h)
 
 
-@command("hstrlen", 3, "readonly fast", keys=(1, 1, 1), categories="@hash", group="hash", since="3.2.0")
+@command("hstrlen", 3, "readonly fast", keys=(1, 1, 1), categories="@hash", group="hash", since="3.2.0",
+         key_flags="RO")
 def hstrlen_command(client: Client, argv: list[bytes]) -> int:
     h = _lookup(client.db, argv[1])
     value = None if h is None else h.get(argv[2])
@@ -238,7 +246,8 @@ def hstrlen_command(client: Client, argv: list[bytes]) -> int:
 _HALF_LONG = (2**63 - 1) // 2
 
 
-@command("hrandfield", -2, "readonly", keys=(1, 1, 1), categories="@hash", group="hash", since="6.2.0")
+@command("hrandfield", -2, "readonly", keys=(1, 1, 1), categories="@hash", group="hash", since="6.2.0",
+         tips="nondeterministic_output")
 def hrandfield_command(client: Client, argv: list[bytes]) -> object:
     if len(argv) == 2:
         h = _lookup(client.db, argv[1])
@@ -279,7 +288,8 @@ def hrandfield_command(client: Client, argv: list[bytes]) -> object:
 
 # -- HSCAN -----------------------------------------------------------------------------------
 
-@command("hscan", -3, "readonly", keys=(1, 1, 1), categories="@hash", group="hash", since="2.8.0")
+@command("hscan", -3, "readonly", keys=(1, 1, 1), categories="@hash", group="hash", since="2.8.0",
+         tips="nondeterministic_output")
 def hscan_command(client: Client, argv: list[bytes]) -> list[Any]:
     cursor = parse_scan_cursor(argv[2])
     h = _lookup(client.db, argv[1])

@@ -94,22 +94,24 @@ def _push(client: Client, argv: list[bytes], where: int, only_existing: bool) ->
     return len(lst)
 
 
-@command("lpush", -3, "write denyoom fast", keys=(1, 1, 1), categories="@list", group="list")
+@command("lpush", -3, "write denyoom fast", keys=(1, 1, 1), categories="@list", group="list", key_flags="RW insert")
 def lpush_command(client: Client, argv: list[bytes]) -> int:
     return _push(client, argv, LEFT, False)
 
 
-@command("rpush", -3, "write denyoom fast", keys=(1, 1, 1), categories="@list", group="list")
+@command("rpush", -3, "write denyoom fast", keys=(1, 1, 1), categories="@list", group="list", key_flags="RW insert")
 def rpush_command(client: Client, argv: list[bytes]) -> int:
     return _push(client, argv, RIGHT, False)
 
 
-@command("lpushx", -3, "write denyoom fast", keys=(1, 1, 1), categories="@list", group="list", since="2.2.0")
+@command("lpushx", -3, "write denyoom fast", keys=(1, 1, 1), categories="@list", group="list", since="2.2.0",
+         key_flags="RW insert")
 def lpushx_command(client: Client, argv: list[bytes]) -> int:
     return _push(client, argv, LEFT, True)
 
 
-@command("rpushx", -3, "write denyoom fast", keys=(1, 1, 1), categories="@list", group="list", since="2.2.0")
+@command("rpushx", -3, "write denyoom fast", keys=(1, 1, 1), categories="@list", group="list", since="2.2.0",
+         key_flags="RW insert")
 def rpushx_command(client: Client, argv: list[bytes]) -> int:
     return _push(client, argv, RIGHT, True)
 
@@ -158,12 +160,12 @@ def _pop_command(client: Client, argv: list[bytes], where: int) -> object:
     return _pop_many(db, argv[1], lst, where, count)
 
 
-@command("lpop", -2, "write fast", keys=(1, 1, 1), categories="@list", group="list")
+@command("lpop", -2, "write fast", keys=(1, 1, 1), categories="@list", group="list", key_flags="RW access delete")
 def lpop_command(client: Client, argv: list[bytes]) -> object:
     return _pop_command(client, argv, LEFT)
 
 
-@command("rpop", -2, "write fast", keys=(1, 1, 1), categories="@list", group="list")
+@command("rpop", -2, "write fast", keys=(1, 1, 1), categories="@list", group="list", key_flags="RW access delete")
 def rpop_command(client: Client, argv: list[bytes]) -> object:
     return _pop_command(client, argv, RIGHT)
 
@@ -202,7 +204,8 @@ def _mpop_first(db: Database, keys: list[bytes], where: int, count: int) -> obje
     return None
 
 
-@command("lmpop", -4, "write", categories="@list", group="list", since="7.0.0", key_spec=_mpop_keys(1))
+@command("lmpop", -4, "write", categories="@list", group="list", since="7.0.0", key_spec=_mpop_keys(1),
+         key_flags="RW access delete")
 def lmpop_command(client: Client, argv: list[bytes]) -> object:
     keys, where, count = _mpop_args(argv, 1)
     reply = _mpop_first(client.db, keys, where, count)
@@ -237,19 +240,19 @@ def _blocking_pop(client: Client, keys: list[bytes], where: int, count: int | No
 
 
 @command("blpop", -3, "write noscript blocking", keys=(1, -2, 1), categories="@list", group="list",
-         since="2.0.0")
+         since="2.0.0", key_flags="RW access delete")
 def blpop_command(client: Client, argv: list[bytes]) -> object:
     return _blocking_pop(client, argv[1:-1], LEFT, None, parse_timeout(argv[-1]))
 
 
 @command("brpop", -3, "write noscript blocking", keys=(1, -2, 1), categories="@list", group="list",
-         since="2.0.0")
+         since="2.0.0", key_flags="RW access delete")
 def brpop_command(client: Client, argv: list[bytes]) -> object:
     return _blocking_pop(client, argv[1:-1], RIGHT, None, parse_timeout(argv[-1]))
 
 
 @command("blmpop", -5, "write blocking", categories="@list", group="list", since="7.0.0",
-         key_spec=_mpop_keys(2))
+         key_spec=_mpop_keys(2), key_flags="RW access delete")
 def blmpop_command(client: Client, argv: list[bytes]) -> object:
     timeout = parse_timeout(argv[1])
     keys, where, count = _mpop_args(argv, 2)
@@ -284,12 +287,14 @@ def _lmove(client: Client, source: bytes, destination: bytes, wherefrom: int, wh
     return _move(db, source, lst, destination, wherefrom, whereto)
 
 
-@command("lmove", 5, "write denyoom", keys=(1, 2, 1), categories="@list", group="list", since="6.2.0")
+@command("lmove", 5, "write denyoom", keys=(1, 2, 1), categories="@list", group="list", since="6.2.0",
+         key_flags="RW access delete")
 def lmove_command(client: Client, argv: list[bytes]) -> bytes | None:
     return _lmove(client, argv[1], argv[2], _where(argv[3]), _where(argv[4]))
 
 
-@command("rpoplpush", 3, "write denyoom", keys=(1, 2, 1), categories="@list", group="list", since="1.2.0")
+@command("rpoplpush", 3, "write denyoom", keys=(1, 2, 1), categories="@list", group="list", since="1.2.0",
+         key_flags="RW access delete")
 def rpoplpush_command(client: Client, argv: list[bytes]) -> bytes | None:
     return _lmove(client, argv[1], argv[2], RIGHT, LEFT)
 
@@ -312,21 +317,21 @@ def _blmove(client: Client, source: bytes, destination: bytes, wherefrom: int, w
 
 
 @command("blmove", 6, "write denyoom noscript blocking", keys=(1, 2, 1), categories="@list", group="list",
-         since="6.2.0")
+         since="6.2.0", key_flags="RW access delete")
 def blmove_command(client: Client, argv: list[bytes]) -> object:
     wherefrom, whereto = _where(argv[3]), _where(argv[4])
     return _blmove(client, argv[1], argv[2], wherefrom, whereto, parse_timeout(argv[5]))
 
 
 @command("brpoplpush", 4, "write denyoom noscript blocking", keys=(1, 2, 1), categories="@list", group="list",
-         since="2.2.0")
+         since="2.2.0", key_flags="RW access delete")
 def brpoplpush_command(client: Client, argv: list[bytes]) -> object:
     return _blmove(client, argv[1], argv[2], RIGHT, LEFT, parse_timeout(argv[3]))
 
 
 # -- reads -----------------------------------------------------------------------------------
 
-@command("llen", 2, "readonly fast", keys=(1, 1, 1), categories="@list", group="list")
+@command("llen", 2, "readonly fast", keys=(1, 1, 1), categories="@list", group="list", key_flags="RO")
 def llen_command(client: Client, argv: list[bytes]) -> int:
     lst = _lookup(client.db, argv[1])
     return 0 if lst is None else len(lst)
@@ -462,7 +467,8 @@ def lset_command(client: Client, argv: list[bytes]) -> str:
     return OK
 
 
-@command("linsert", 5, "write denyoom", keys=(1, 1, 1), categories="@list", group="list", since="2.2.0")
+@command("linsert", 5, "write denyoom", keys=(1, 1, 1), categories="@list", group="list", since="2.2.0",
+         key_flags="RW insert")
 def linsert_command(client: Client, argv: list[bytes]) -> int:
     where = argv[2].lower()
     if where not in (b"before", b"after"):
@@ -483,7 +489,7 @@ def linsert_command(client: Client, argv: list[bytes]) -> int:
     return len(lst)
 
 
-@command("lrem", 4, "write", keys=(1, 1, 1), categories="@list", group="list")
+@command("lrem", 4, "write", keys=(1, 1, 1), categories="@list", group="list", key_flags="RW delete")
 def lrem_command(client: Client, argv: list[bytes]) -> int:
     count = int_arg(argv[2])
     db = client.db
@@ -525,7 +531,7 @@ def lrem_command(client: Client, argv: list[bytes]) -> int:
     return removed
 
 
-@command("ltrim", 4, "write", keys=(1, 1, 1), categories="@list", group="list")
+@command("ltrim", 4, "write", keys=(1, 1, 1), categories="@list", group="list", key_flags="RW delete")
 def ltrim_command(client: Client, argv: list[bytes]) -> str:
     start, stop = int_arg(argv[2]), int_arg(argv[3])
     db = client.db

@@ -108,7 +108,7 @@ def _removed(db: Database, key: bytes, s: SetValue, event: str, count: int) -> N
 
 # -- writes ----------------------------------------------------------------------------------
 
-@command("sadd", -3, "write denyoom fast", keys=(1, 1, 1), categories="@set", group="set")
+@command("sadd", -3, "write denyoom fast", keys=(1, 1, 1), categories="@set", group="set", key_flags="RW insert")
 def sadd_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     key = argv[1]
@@ -127,7 +127,7 @@ def sadd_command(client: Client, argv: list[bytes]) -> int:
     return added
 
 
-@command("srem", -3, "write fast", keys=(1, 1, 1), categories="@set", group="set")
+@command("srem", -3, "write fast", keys=(1, 1, 1), categories="@set", group="set", key_flags="RW delete")
 def srem_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     key = argv[1]
@@ -145,7 +145,7 @@ def srem_command(client: Client, argv: list[bytes]) -> int:
     return removed
 
 
-@command("smove", 4, "write fast", keys=(1, 2, 1), categories="@set", group="set")
+@command("smove", 4, "write fast", keys=(1, 2, 1), categories="@set", group="set", key_flags="RW access delete")
 def smove_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     source_key, dest_key, member = argv[1], argv[2], argv[3]
@@ -171,7 +171,8 @@ def smove_command(client: Client, argv: list[bytes]) -> int:
     return 1
 
 
-@command("spop", -2, "write fast", keys=(1, 1, 1), categories="@set", group="set")
+@command("spop", -2, "write fast", keys=(1, 1, 1), categories="@set", group="set",
+         key_flags="RW access delete", tips="nondeterministic_output")
 def spop_command(client: Client, argv: list[bytes]) -> object:
     if len(argv) > 3:
         raise SYNTAX
@@ -223,13 +224,13 @@ def spop_command(client: Client, argv: list[bytes]) -> object:
 
 # -- reads -----------------------------------------------------------------------------------
 
-@command("scard", 2, "readonly fast", keys=(1, 1, 1), categories="@set", group="set")
+@command("scard", 2, "readonly fast", keys=(1, 1, 1), categories="@set", group="set", key_flags="RO")
 def scard_command(client: Client, argv: list[bytes]) -> int:
     s = _lookup(client.db, argv[1])
     return 0 if s is None else len(s)
 
 
-@command("sismember", 3, "readonly fast", keys=(1, 1, 1), categories="@set", group="set")
+@command("sismember", 3, "readonly fast", keys=(1, 1, 1), categories="@set", group="set", key_flags="RO")
 def sismember_command(client: Client, argv: list[bytes]) -> int:
     s = _lookup(client.db, argv[1])
     return int(s is not None and argv[2] in s)
@@ -243,13 +244,15 @@ def smismember_command(client: Client, argv: list[bytes]) -> list[int]:
     return [int(member in s) for member in islice(argv, 2, None)]
 
 
-@command("smembers", 2, "readonly", keys=(1, 1, 1), categories="@set", group="set")
+@command("smembers", 2, "readonly", keys=(1, 1, 1), categories="@set", group="set",
+         tips="nondeterministic_output_order")
 def smembers_command(client: Client, argv: list[bytes]) -> SetReply:
     s = _lookup(client.db, argv[1])
     return SetReply() if s is None else SetReply(s.ordered())
 
 
-@command("srandmember", -2, "readonly", keys=(1, 1, 1), categories="@set", group="set")
+@command("srandmember", -2, "readonly", keys=(1, 1, 1), categories="@set", group="set",
+         tips="nondeterministic_output")
 def srandmember_command(client: Client, argv: list[bytes]) -> object:
     if len(argv) > 3:
         raise SYNTAX
@@ -308,7 +311,8 @@ def _inter_members(sets: list[SetValue | None], limit: int = 0) -> tuple[list[by
     return out, smallest
 
 
-@command("sinter", -2, "readonly", keys=(1, -1, 1), categories="@set", group="set")
+@command("sinter", -2, "readonly", keys=(1, -1, 1), categories="@set", group="set",
+         tips="nondeterministic_output_order")
 def sinter_command(client: Client, argv: list[bytes]) -> SetReply:
     members, _ = _inter_members(_sets(client.db, argv[1:]))
     return SetReply(members)
@@ -372,29 +376,32 @@ def _union_or_diff(client: Client, keys: list[bytes], diff: bool) -> SetValue:
     return new_set(result, config)
 
 
-@command("sunion", -2, "readonly", keys=(1, -1, 1), categories="@set", group="set")
+@command("sunion", -2, "readonly", keys=(1, -1, 1), categories="@set", group="set",
+         tips="nondeterministic_output_order")
 def sunion_command(client: Client, argv: list[bytes]) -> SetReply:
     return SetReply(_union_or_diff(client, argv[1:], False).ordered())
 
 
-@command("sunionstore", -3, "write denyoom", keys=(1, -1, 1), categories="@set", group="set")
+@command("sunionstore", -3, "write denyoom", keys=(1, -1, 1), categories="@set", group="set", key_flags="OW update")
 def sunionstore_command(client: Client, argv: list[bytes]) -> int:
     return _store(client, argv[1], _union_or_diff(client, argv[2:], False), "sunionstore")
 
 
-@command("sdiff", -2, "readonly", keys=(1, -1, 1), categories="@set", group="set")
+@command("sdiff", -2, "readonly", keys=(1, -1, 1), categories="@set", group="set",
+         tips="nondeterministic_output_order")
 def sdiff_command(client: Client, argv: list[bytes]) -> SetReply:
     return SetReply(_union_or_diff(client, argv[1:], True).ordered())
 
 
-@command("sdiffstore", -3, "write denyoom", keys=(1, -1, 1), categories="@set", group="set")
+@command("sdiffstore", -3, "write denyoom", keys=(1, -1, 1), categories="@set", group="set", key_flags="OW update")
 def sdiffstore_command(client: Client, argv: list[bytes]) -> int:
     return _store(client, argv[1], _union_or_diff(client, argv[2:], True), "sdiffstore")
 
 
 # -- SSCAN -----------------------------------------------------------------------------------
 
-@command("sscan", -3, "readonly", keys=(1, 1, 1), categories="@set", group="set", since="2.8.0")
+@command("sscan", -3, "readonly", keys=(1, 1, 1), categories="@set", group="set", since="2.8.0",
+         tips="nondeterministic_output")
 def sscan_command(client: Client, argv: list[bytes]) -> list[Any]:
     cursor = parse_scan_cursor(argv[2])
     s = _lookup(client.db, argv[1])
