@@ -17,15 +17,15 @@ How a blocking command uses it (lists, sorted sets and streams all do the same):
   still empty, no new stream entry...). A `ReplyError` it raises is the reply, as for handlers.
 - `timeout_reply`: the reply on timeout and on CLIENT UNBLOCK id TIMEOUT.
 
-Writers need not do anything: `Keyspace.key_modified`, which every write reaches, calls
-`signal_key_ready` when some client waits on that key (so RENAME, MOVE, RESTORE, SWAPDB ... wake
-waiters too); retry() decides whether the key is really ready, as Redis's serve* functions do.
+Writers need not do anything: `Keyspace.key_modified`, which every write reaches, marks a key
+ready when some client waits on it (Redis's signalKeyAsReady), so RENAME, MOVE, RESTORE, SWAPDB ...
+wake waiters too; retry() decides whether the key is really ready, as Redis's serve* functions do.
 
 Inside MULTI/EXEC and scripts (`client.deny_blocking`) `RedisServer.call` replaces a returned
 request by its `timeout_reply`: blocking commands act as non-blocking there. Otherwise the
 request travels back to the connection, which calls `block_client`, arms the timer, holds the
 client's further pipelined requests, and resumes them after `client.on_unblocked(reply)`.
-INFO reads `blocked_clients` and `clients_in_timeout_table` from `keyspace.blocking`.
+`keyspace.blocking` counts `blocked_clients` and `clients_in_timeout_table` (INFO's fields).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from dynamis.kv.longdouble import parse_long_double
 from dynamis.kv.protocol import ReplyError
 
 if TYPE_CHECKING:
-    from dynamis.kv.keyspace import Database, Keyspace
+    from dynamis.kv.keyspace import Keyspace
 
 NOT_READY = object()
 
@@ -108,14 +108,6 @@ def parse_timeout(arg: bytes, unit_ms: bool = False) -> float | None:
         raise NEGATIVE_TIMEOUT
     # 0 blocks for ever; so, in effect, does a timeout of centuries (which the event loop's timer refuses)
     return ms / 1000.0 if 0 < ms < _FOREVER_MS else None
-
-
-def signal_key_ready(db: Database, key: bytes) -> None:
-    """Mark `key` ready if some client waits on it; served when the current command ends."""
-    state = db.keyspace.blocking
-    entry = (db.id, key)
-    if entry in state.waiting:
-        state.ready[entry] = None
 
 
 def signal_swapped_dbs(keyspace: Keyspace, a: int, b: int) -> None:
