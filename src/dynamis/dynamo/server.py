@@ -12,10 +12,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from aiohttp import web
-
 from .api import DynamoEngine
-from .http import DynamoHandler
+from .http import DynamoHttp
 from .storage import Storage
 
 log = logging.getLogger("dynamis.dynamo")
@@ -42,7 +40,7 @@ class DynamoServer:
         self.port = options.port
         self.storage: Storage | None = None
         self.engine: DynamoEngine | None = None
-        self._web: web.Server | None = None
+        self._http: DynamoHttp | None = None
         self._servers: list[asyncio.base_events.Server] = []
 
     async def start(self) -> None:
@@ -58,10 +56,10 @@ class DynamoServer:
         self.engine = await loop.run_in_executor(None, open_engine)
         self.storage = self.engine.storage
         self.storage.start(loop)
-        self._web = web.Server(DynamoHandler(self.engine, options.credentials), access_log=None)
+        self._http = DynamoHttp(self.engine, options.credentials)
         port = options.port
         for host in options.hosts or [options.host]:
-            server = await loop.create_server(self._web, host, port, reuse_address=True)
+            server = await loop.create_server(self._http, host, port, reuse_address=True)
             port = server.sockets[0].getsockname()[1]  # with port 0, bind every host to the first's port
             self._servers.append(server)
         self.port = port
@@ -74,9 +72,8 @@ class DynamoServer:
             server.close()
         for server in self._servers:
             await server.wait_closed()
-        if self._web is not None:
-            self._web.pre_shutdown()  # idle keep-alive connections close now instead of at the timeout
-            await self._web.shutdown(timeout=5)
+        if self._http is not None:
+            await self._http.close()
         if self.storage is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.storage.close)
             self.storage = None
