@@ -59,7 +59,7 @@ def _lookup_or_create(db: Database, key: bytes) -> HashValue:
     return h
 
 
-def _store(client: Client, key: bytes, h: HashValue, pairs: list[bytes], only_new: bool = False) -> int:
+def _store(client: Client, h: HashValue, pairs: list[bytes]) -> int:
     """Set field/value pairs (flat list), converting the encoding as Redis does; -> fields added."""
     if not h.big:
         limit = client.server.config["hash-max-listpack-value"]
@@ -70,8 +70,6 @@ def _store(client: Client, key: bytes, h: HashValue, pairs: list[bytes], only_ne
         field = pairs[i]
         if field not in h:
             added += 1
-        elif only_new:
-            continue
         h[field] = pairs[i + 1]
     if not h.big and len(h) > client.server.config["hash-max-listpack-entries"]:
         h.big = True
@@ -92,7 +90,7 @@ def _hset(client: Client, argv: list[bytes]) -> int:
         raise ReplyError(f"ERR wrong number of arguments for '{argv[0].decode().lower()}' command")
     db = client.db
     h = _lookup_or_create(db, argv[1])
-    added = _store(client, argv[1], h, argv[2:])
+    added = _store(client, h, argv[2:])
     _written(db, argv[1], "hset", (len(argv) - 2) // 2)
     return added
 
@@ -115,7 +113,7 @@ def hsetnx_command(client: Client, argv: list[bytes]) -> int:
     h = _lookup_or_create(db, argv[1])
     if argv[2] in h:
         return 0
-    _store(client, argv[1], h, argv[2:4])
+    _store(client, h, argv[2:4])
     _written(db, argv[1], "hset", 1)
     return 1
 
@@ -161,7 +159,7 @@ def hincrby_command(client: Client, argv: list[bytes]) -> int:
     result = value + increment
     if not _INT64_MIN <= result <= _INT64_MAX:
         raise ReplyError("ERR increment or decrement would overflow")
-    _store(client, argv[1], h, [argv[2], b"%d" % result])
+    _store(client, h, [argv[2], b"%d" % result])
     _written(db, argv[1], "hincrby", 1)
     return result
 
@@ -177,7 +175,7 @@ def hincrbyfloat_command(client: Client, argv: list[bytes]) -> bytes:
     db = client.db
     h = _lookup_or_create(db, argv[1])
     text = incr_by_float(h.get(argv[2]), argv[3], ReplyError("ERR hash value is not a float"))
-    _store(client, argv[1], h, [argv[2], text])
+    _store(client, h, [argv[2], text])
     _written(db, argv[1], "hincrbyfloat", 1)
     return text
 

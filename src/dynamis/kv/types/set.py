@@ -296,10 +296,10 @@ def _store(client: Client, dest: bytes, result: SetValue, event: str) -> int:
     return 0
 
 
-def _inter_members(sets: list[SetValue | None], limit: int = 0) -> tuple[list[bytes], SetValue | None]:
+def _inter_members(sets: list[SetValue | None], limit: int = 0) -> list[bytes]:
     """Intersection in the iteration order of the smallest set (first of equal sizes), as Redis."""
     if any(s is None for s in sets):
-        return [], None
+        return []
     smallest = min(sets, key=len)
     others = sorted((s for s in sets if s is not smallest), key=len)
     out: list[bytes] = []
@@ -308,19 +308,19 @@ def _inter_members(sets: list[SetValue | None], limit: int = 0) -> tuple[list[by
             out.append(member)
             if limit and len(out) >= limit:
                 break
-    return out, smallest
+    return out
 
 
 @command("sinter", -2, "readonly", keys=(1, -1, 1), categories="@set", group="set",
          tips="nondeterministic_output_order")
 def sinter_command(client: Client, argv: list[bytes]) -> SetReply:
-    members, _ = _inter_members(_sets(client.db, argv[1:]))
+    members = _inter_members(_sets(client.db, argv[1:]))
     return SetReply(members)
 
 
 @command("sinterstore", -3, "write denyoom", keys=(1, -1, 1), categories="@set", group="set")
 def sinterstore_command(client: Client, argv: list[bytes]) -> int:
-    members, _ = _inter_members(_sets(client.db, argv[2:]))
+    members = _inter_members(_sets(client.db, argv[2:]))
     return _store(client, argv[1], new_set(members, client.server.config), "sinterstore")
 
 
@@ -346,7 +346,7 @@ def sintercard_command(client: Client, argv: list[bytes]) -> int:
             i += 2
         else:
             raise SYNTAX
-    members, _ = _inter_members(_sets(client.db, argv[2 : 2 + numkeys]), limit)
+    members = _inter_members(_sets(client.db, argv[2 : 2 + numkeys]), limit)
     return len(members)
 
 
