@@ -86,3 +86,42 @@ def test_expired_signature(secured: DynamoServer) -> None:
     reply = json.loads(body)
     assert status == 400 and reply["__type"] == "com.amazon.coral.service#InvalidSignatureException"
     assert reply["message"].startswith("Signature expired: 20200101T000000Z is now earlier than ")
+
+
+def _raw(port: int, data: bytes, expect_responses: int) -> list[bytes]:
+    """Send raw bytes on one connection; read until `expect_responses` responses or the server closes."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        received = b""
+        while received.count(b"HTTP/1.1 ") < expect_responses or not received.endswith(b"}"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    return [b"HTTP/1.1 " + part for part in received.split(b"HTTP/1.1 ")[1:]]
+
+
+_AUTH = ("Authorization: AWS4-HMAC-SHA256 Credential=a/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, "
+         "Signature=abc\r\nX-Amz-Date: 20240101T000000Z\r\n")
+
+
+def _request(body: bytes, extra: str = "") -> bytes:
+    return (f"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\n{_AUTH}"
+            f"Content-Length: {len(body)}\r\n{extra}\r\n").encode() + body
+
+
+def test_pipelined_requests_are_answered_in_order(dynamo_server: DynamoServer) -> None:
+    bodies = [b'{"Limit": 1}', b'{"Limit": 0}', b"{}"]
+    responses = _raw(dynamo_server.port, b"".join(_request(b) for b in bodies), 3)
+    assert [r.split(b" ", 2)[1] for r in responses] == [b"200", b"400", b"200"]
+
+
+def test_connection_close_and_bad_requests(dynamo_server: DynamoServer) -> None:
+    (closed,) = _raw(dynamo_server.port, _request(b"{}", "Connection: close\r\n"), 1)
+    assert closed.startswith(b"HTTP/1.1 200") and b"Connection: close" in closed
+    (bad,) = _raw(dynamo_server.port, b"POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n", 1)
+    assert bad.startswith(b"HTTP/1.1 400")
+    (huge,) = _raw(dynamo_server.port, b"POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n", 1)
+    assert huge.startswith(b"HTTP/1.1 413")

@@ -55,6 +55,8 @@ def _check_name(value: Any, field: str, errors: list[str], required: bool = True
         if required:
             errors.append(f"Value null at '{field}' failed to satisfy constraint: Member must not be null")
         return
+    if not isinstance(value, str):
+        raise DynamoError("SerializationException", "NUMBER_VALUE cannot be converted to String")
     if not _TABLE_NAME.fullmatch(value):
         errors.append(f"Value '{value}' at '{field}' failed to satisfy constraint: Member must satisfy regular "
                       "expression pattern: [a-zA-Z0-9_.-]+")

@@ -71,11 +71,6 @@ class TableRows:
                "ORDER BY h, pk, sk")
         return conn.execute(sql, (*after, h_high))
 
-    def stats(self, conn: sqlite3.Connection) -> tuple[int, int]:
-        """(item count, total item bytes), by a full pass: only used when opening an existing database."""
-        row = conn.execute(f'SELECT count(*), coalesce(sum(size), 0) FROM "{self.sql_name}"').fetchone()
-        return row[0], row[1]
-
 
 class _SqlThread:
     """A thread that owns one connection and runs queued calls in batches, one transaction per batch, handing

@@ -44,6 +44,12 @@ class ExpressionContext:
             raise validation("ExpressionAttributeValues must not be empty")
         self.names: dict[str, str] = names or {}
         self.values: dict[str, Any] = values or {}
+        for key in self.names:
+            if not key.startswith("#"):
+                raise validation(f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"')
+        for key in self.values:
+            if not key.startswith(":"):
+                raise validation(f'ExpressionAttributeValues contains invalid key: Syntax error; key: "{key}"')
         for key, value in self.values.items():
             try:
                 check_value(value)
