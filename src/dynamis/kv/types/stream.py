@@ -611,7 +611,8 @@ _AUTO_ID = _TrimArgs()
 _AUTO_ID.id_pos = 2
 
 
-@command("xadd", -5, "write denyoom fast", keys=(1, 1, 1), categories="@stream", group="stream", since="5.0.0")
+@command("xadd", -5, "write denyoom fast", keys=(1, 1, 1), categories="@stream", group="stream",
+         since="5.0.0", tips="nondeterministic_output")
 def xadd_command(client: Client, argv: list[bytes]) -> object:
     if argv[2] == b"*":
         args = _AUTO_ID
@@ -656,7 +657,8 @@ def xadd_command(client: Client, argv: list[bytes]) -> object:
     return format_id(sid)
 
 
-@command("xtrim", -4, "write", keys=(1, 1, 1), categories="@stream", group="stream", since="6.2.0")
+@command("xtrim", -4, "write", keys=(1, 1, 1), categories="@stream", group="stream",
+         since="5.0.0", tips="nondeterministic_output", key_flags="RW delete")
 def xtrim_command(client: Client, argv: list[bytes]) -> int:
     args = _parse_trim_args(client, argv, xadd=False)
     stream = _lookup(client, argv[1])
@@ -701,13 +703,15 @@ def xrevrange_command(client: Client, argv: list[bytes]) -> object:
     return _xrange(client, argv, rev=True)
 
 
-@command("xlen", 2, "readonly fast", keys=(1, 1, 1), categories="@stream", group="stream", since="5.0.0")
+@command("xlen", 2, "readonly fast", keys=(1, 1, 1), categories="@stream", group="stream",
+         since="5.0.0", key_flags="RO")
 def xlen_command(client: Client, argv: list[bytes]) -> int:
     stream = _lookup(client, argv[1])
     return stream.length if stream is not None else 0
 
 
-@command("xdel", -3, "write fast", keys=(1, 1, 1), categories="@stream", group="stream", since="5.0.0")
+@command("xdel", -3, "write fast", keys=(1, 1, 1), categories="@stream", group="stream",
+         since="5.0.0", key_flags="RW delete")
 def xdel_command(client: Client, argv: list[bytes]) -> int:
     stream = _lookup(client, argv[1])
     if stream is None:
@@ -986,7 +990,7 @@ def xread_command(client: Client, argv: list[bytes]) -> object:
 
 
 @command("xreadgroup", -7, "write blocking", key_spec=_read_keys, categories="@stream", group="stream",
-         since="5.0.0")
+         since="5.0.0", key_flags="RO access")
 def xreadgroup_command(client: Client, argv: list[bytes]) -> object:
     return _xread(client, argv, xreadgroup=True)
 
@@ -1018,7 +1022,8 @@ def xack_command(client: Client, argv: list[bytes]) -> int:
     return acked
 
 
-@command("xpending", -3, "readonly", keys=(1, 1, 1), categories="@stream", group="stream", since="5.0.0")
+@command("xpending", -3, "readonly", keys=(1, 1, 1), categories="@stream", group="stream",
+         since="5.0.0", tips="nondeterministic_output")
 def xpending_command(client: Client, argv: list[bytes]) -> object:
     n = len(argv)
     if n != 3 and not 6 <= n <= 9:
@@ -1074,7 +1079,8 @@ def _claim_option_int(arg: bytes, name: str) -> int:
     return int_arg(arg, ReplyError(f"ERR Invalid {name} option argument for XCLAIM"))
 
 
-@command("xclaim", -6, "write fast", keys=(1, 1, 1), categories="@stream", group="stream", since="5.0.0")
+@command("xclaim", -6, "write fast", keys=(1, 1, 1), categories="@stream", group="stream",
+         since="5.0.0", tips="nondeterministic_output")
 def xclaim_command(client: Client, argv: list[bytes]) -> list[Any]:
     key = argv[1]
     stream, group = _group_or_none(client, key, argv[2])
@@ -1150,7 +1156,8 @@ def xclaim_command(client: Client, argv: list[bytes]) -> list[Any]:
     return reply
 
 
-@command("xautoclaim", -6, "write fast", keys=(1, 1, 1), categories="@stream", group="stream", since="6.2.0")
+@command("xautoclaim", -6, "write fast", keys=(1, 1, 1), categories="@stream", group="stream",
+         since="6.2.0", tips="nondeterministic_output", key_flags="RW delete")
 def xautoclaim_command(client: Client, argv: list[bytes]) -> list[Any]:
     key = argv[1]
     min_idle = max(int_arg(argv[4], ReplyError("ERR Invalid min-idle-time argument for XAUTOCLAIM")), 0)
@@ -1262,7 +1269,7 @@ def _xgroup_prepare(client: Client, argv: list[bytes]) -> tuple[Stream | None, C
 
 
 @command("create", -5, "write denyoom", keys=(2, 2, 1), categories="@stream", parent="xgroup", group="stream",
-         since="5.0.0")
+         since="5.0.0", key_flags="RW insert")
 def xgroup_create_command(client: Client, argv: list[bytes]) -> str:
     if len(argv) > 8:
         raise _subcommand_syntax_error(argv, "XGROUP")
@@ -1297,7 +1304,7 @@ def xgroup_setid_command(client: Client, argv: list[bytes]) -> str:
 
 
 @command("destroy", 4, "write", keys=(2, 2, 1), categories="@stream", parent="xgroup", group="stream",
-         since="5.0.0")
+         since="5.0.0", key_flags="RW delete")
 def xgroup_destroy_command(client: Client, argv: list[bytes]) -> int:
     stream, group, _, _ = _xgroup_prepare(client, argv)
     if group is None:
@@ -1311,7 +1318,7 @@ def xgroup_destroy_command(client: Client, argv: list[bytes]) -> int:
 
 
 @command("createconsumer", 5, "write denyoom", keys=(2, 2, 1), categories="@stream", parent="xgroup",
-         group="stream", since="6.2.0")
+         group="stream", since="6.2.0", key_flags="RW insert")
 def xgroup_createconsumer_command(client: Client, argv: list[bytes]) -> int:
     _, group, _, _ = _xgroup_prepare(client, argv)
     if argv[4] in group.consumers:
@@ -1321,7 +1328,7 @@ def xgroup_createconsumer_command(client: Client, argv: list[bytes]) -> int:
 
 
 @command("delconsumer", 5, "write", keys=(2, 2, 1), categories="@stream", parent="xgroup", group="stream",
-         since="5.0.0")
+         since="5.0.0", key_flags="RW delete")
 def xgroup_delconsumer_command(client: Client, argv: list[bytes]) -> int:
     _, group, _, _ = _xgroup_prepare(client, argv)
     consumer = group.consumers.pop(argv[4], None)
@@ -1465,7 +1472,7 @@ def xinfo_groups_command(client: Client, argv: list[bytes]) -> list[Any]:
 
 
 @command("consumers", 4, "readonly", keys=(2, 2, 1), categories="@stream", parent="xinfo", group="stream",
-         since="5.0.0")
+         since="5.0.0", tips="nondeterministic_output")
 def xinfo_consumers_command(client: Client, argv: list[bytes]) -> list[Any]:
     stream = _xinfo_stream_or_error(client, argv[2])
     group = stream.groups.get(argv[3])
