@@ -321,3 +321,29 @@ def test_block_is_refused_inside_scripts(diff):
     diff.check("EVAL", "return redis.call('xread', 'block', '0', 'streams', 's', '0')", "0")
     diff.check("EVAL", "return redis.pcall('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>')", "0")
     diff.check("EVAL", "return redis.call('xread', 'streams', 's', '0')", "0")
+
+
+def test_client_unblock_releases_a_blocked_reader(server, r):
+    r.xgroup_create("s", "g", "$", mkstream=True)
+    blocked = server.client()
+    blocked_id = blocked.client_id()
+    result: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            result["reply"] = blocked.xreadgroup("g", "c", {"s": ">"}, block=0)
+        except redis.ResponseError as exc:
+            result["error"] = str(exc)
+
+    for reason, expected in (("TIMEOUT", None), ("ERROR", "UNBLOCKED client unblocked via CLIENT UNBLOCK")):
+        result.clear()
+        thread = threading.Thread(target=run)
+        thread.start()
+        _wait_blocked_in(server)
+        assert r.client_unblock(blocked_id, error=reason == "ERROR")
+        thread.join(5)
+        if expected is None:
+            assert not result["reply"]
+        else:
+            assert result["error"] == expected
+    blocked.close()
