@@ -380,3 +380,17 @@ async def test_keys_asyncio(ar):
     assert sorted(await ar.keys("*")) == [b"b", b"c", b"d"]
     assert await ar.delete("b", "c", "d") == 3
     assert await ar.dbsize() == 0
+
+
+def test_populated_keys_share_one_access_clock(server, r):
+    """DEBUG POPULATE keys carry no per-key clock until touched, yet report Redis's idle time."""
+    r.execute_command("DEBUG", "POPULATE", "50", "pop")
+    db = server.server.keyspace.dbs[0]
+    assert b"pop:1" in db.data and b"pop:1" not in db.access
+    db.loaded_clock -= 30  # populated 30 s ago
+    assert r.object("idletime", "pop:1") == 30
+    assert r.get("pop:1") == b"value:1"
+    assert r.object("idletime", "pop:1") == 0
+    assert r.object("idletime", "pop:2") == 30
+    r.rename("pop:3", "moved")
+    assert r.object("idletime", "moved") == 0

@@ -23,7 +23,7 @@ from dynamis.kv.args import (
 from dynamis.kv.client import Client
 from dynamis.kv.commands import command
 from dynamis.kv.glob import glob_matcher
-from dynamis.kv.keyspace import Database, lfu_counter, lfu_new, now_ms
+from dynamis.kv.keyspace import Database, lfu_counter, now_ms
 from dynamis.kv.protocol import OK, ReplyError
 from dynamis.kv.types import encoding_of, type_name
 
@@ -117,9 +117,7 @@ def _place(src: Database, src_key: bytes, dst: Database, dst_key: bytes, value: 
     when = src.expires.get(src_key)
     if when is not None:
         dst.set_expire(dst_key, when)
-    word = src.access.get(src_key)
-    if word is not None:
-        dst.access[dst_key] = word
+    dst.access[dst_key] = src.access_word(src_key)
 
 
 def _rename(client: Client, argv: list[bytes], nx: bool) -> object:
@@ -351,7 +349,7 @@ def object_idletime_command(client: Client, argv: list[bytes]) -> int | None:
         return None
     if db.lfu:
         raise _LFU_SELECTED
-    return max(db.clock - db.access.get(key, db.clock), 0)
+    return max(db.clock - db.access_word(key), 0)
 
 
 @command("freq", 3, "readonly", keys=(2, 2, 1), parent="object", categories="@keyspace", group="generic",
@@ -363,9 +361,7 @@ def object_freq_command(client: Client, argv: list[bytes]) -> int | None:
         return None
     if not db.lfu:
         raise _LFU_NOT_SELECTED
-    keyspace = client.server.keyspace
-    word = db.access.get(key)
-    return lfu_counter(lfu_new(keyspace) if word is None else word, keyspace)
+    return lfu_counter(db.access_word(key), client.server.keyspace)
 
 
 # -- expiry -----------------------------------------------------------------------------

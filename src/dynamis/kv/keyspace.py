@@ -100,8 +100,8 @@ class ScanCursors:
 class Database:
     """One numbered database: `data` maps key -> value, `expires` key -> unix time in ms."""
 
-    __slots__ = ("id", "data", "expires", "access", "clock", "lfu", "keyspace", "avg_ttl", "_expire_keys",
-                 "_expire_pos")
+    __slots__ = ("id", "data", "expires", "access", "clock", "loaded_clock", "lfu", "keyspace", "avg_ttl",
+                 "_expire_keys", "_expire_pos")
 
     def __init__(self, db_id: int, keyspace: Keyspace) -> None:
         self.id = db_id
@@ -111,6 +111,7 @@ class Database:
         # what Redis keeps in robj.lru, for OBJECT IDLETIME/FREQ and eviction
         self.access: dict[bytes, int] = {}
         self.clock = keyspace.clock
+        self.loaded_clock = self.clock  # the access clock of keys without an `access` entry (see load())
         self.lfu = False
         self.keyspace = keyspace
         self.avg_ttl = 0
@@ -130,7 +131,7 @@ class Database:
             self._expire(key)
             return None
         if self.lfu:
-            self.access[key] = lfu_touch(self.access.get(key, 0), self.keyspace)
+            self.access[key] = lfu_touch(self.access_word(key), self.keyspace)
         else:
             self.access[key] = self.clock
         return value
@@ -148,6 +149,15 @@ class Database:
         if value is not None and not isinstance(value, kind):
             raise WRONGTYPE
         return value
+
+    def access_word(self, key: bytes) -> int:
+        """What Redis keeps in robj.lru for `key`: its LRU clock, or its LFU word under an LFU policy."""
+        word = self.access.get(key)
+        if word is not None:
+            return word
+        if self.lfu:
+            return (((self.loaded_clock // 60) & 0xFFFF) << 8) | LFU_INIT_VAL
+        return self.loaded_clock
 
     def exists(self, key: bytes) -> bool:
         return self.peek(key) is not None
@@ -171,6 +181,15 @@ class Database:
         elif key not in self.access:  # an overwritten value keeps its LFU counter, as in Redis
             self.access[key] = lfu_new(self.keyspace)
         self.keyspace.key_modified(self, key)
+
+    def load(self, key: bytes, value: Any) -> None:
+        """Add a key as a bulk load does (DEBUG POPULATE, later RDB loading).
+
+        Bulk-loaded keys share one access clock (`loaded_clock`) instead of an `access` entry each,
+        until they are touched: a second dict entry per key would cost ~40 bytes of every key's ~140."""
+        self.set(key, value)
+        del self.access[key]
+        self.loaded_clock = self.clock
 
     def delete(self, key: bytes) -> bool:
         if self.peek(key) is None:
@@ -327,6 +346,7 @@ class Keyspace:
         da.data, db_.data = db_.data, da.data
         da.expires, db_.expires = db_.expires, da.expires
         da.access, db_.access = db_.access, da.access
+        da.loaded_clock, db_.loaded_clock = db_.loaded_clock, da.loaded_clock
         da.avg_ttl, db_.avg_ttl = db_.avg_ttl, da.avg_ttl
         if self.blocked_keys:
             signal_swapped_dbs(self, a, b)
