@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import re
 import select
 import time
 from collections.abc import Callable
@@ -103,6 +104,13 @@ end
 local function pack(...) return {n = select('#', ...), ...} end
 local function raise(msg) error({err = msg}, 0) end
 
+-- luaL_where(1) for a Python library function: the position of its caller ('' for a C caller)
+function py.caller_where()
+  local info = dbg.getinfo(3, 'Sl')
+  if info and info.what ~= 'C' and info.currentline > 0 then return info.short_src .. ':' .. info.currentline .. ': ' end
+  return ''
+end
+
 -- Python functions are C functions to Lua: a `return redis.call(...)` keeps the script's frame
 -- (no Lua tail call), so errors point at the script's line as in Redis. They raise Python
 -- exceptions, which error_object turns into Redis's error values.
@@ -140,27 +148,18 @@ redis.debug = function() end
 redis.acl_check_cmd = py.acl_check_cmd
 
 -- Redis's pcall hands back the message of an error table rather than the table
-local function where(level)
-  local info = dbg.getinfo(level, 'Sl')
-  while info and (info.what == 'C' or info.source == INTERNAL) do
-    level = level + 1
-    info = dbg.getinfo(level, 'Sl')
-  end
-  if info and info.currentline > 0 then return info.short_src .. ':' .. info.currentline .. ': ' end
-  return ''
-end
 local V_pcall = function(f, ...)
   local r = pack(pcall(f, ...))
   if not r[1] then
-    if type(r[2]) == 'userdata' then r[2] = error_object(r[2], where(2)) end
+    if type(r[2]) == 'userdata' then r[2] = error_object(r[2]) end
     if type(r[2]) == 'table' and type(rawget(r[2], 'err')) == 'string' then r[2] = r[2].err end
   end
   return unpack(r, 1, r.n)
 end
 -- rawset/setmetatable refuse the read-only tables; Python functions (C functions to Lua) so that
 -- the error points at the script's line even after `return rawset(...)`
-local V_rawset = py.guard(rawset, 'rawset', function(t) return protected[t] end)
-local V_setmetatable = py.guard(setmetatable, 'setmetatable', function(t) return protected[t] end)
+local V_rawset = py.guard(rawset, 'rawset', function(t) return protected[t] end, py.caller_where)
+local V_setmetatable = py.guard(setmetatable, 'setmetatable', function(t) return protected[t] end, py.caller_where)
 
 -- V: the globals scripts see (the real G stays plain, lupa looks things up there)
 local V = {}
@@ -169,6 +168,12 @@ V.redis = protect(redis)
 V.cjson, V.bit, V.struct, V.cmsgpack = protect(libs.cjson), protect(libs.bit), protect(libs.struct),
     protect(libs.cmsgpack)
 V.math, V.string, V.table, V.coroutine = protect(math_t), protect(string), protect(table), protect(coroutine)
+-- strings index the read-only string table; getmetatable('') hands out a read-only view
+local string_mt = dbg.getmetatable('')
+string_mt.__index = V.string
+string_mt.__metatable = protect({__index = V.string})
+-- the metatable lupa gives Python objects (redis.call...) stays out of the scripts' reach
+dbg.getmetatable(py.call).__metatable = false
 
 local function err_handler(err)
   local level = 2
@@ -177,9 +182,7 @@ local function err_handler(err)
     level = level + 1
     info = dbg.getinfo(level, 'Sl')
   end
-  if type(err) == 'userdata' then
-    err = error_object(err, info and info.currentline > 0 and (info.short_src .. ':' .. info.currentline .. ': ') or '')
-  end
+  if type(err) == 'userdata' then err = error_object(err) end
   if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
   if info then err.source, err.line = info.source, info.currentline end
   return err
@@ -201,10 +204,41 @@ local function count_hook()
   end
 end
 
-V.pcall, V.rawset, V.setmetatable = V_pcall, V_rawset, V_setmetatable
 local env_mt = {__index = V, __newindex = readonly_error}
 local env = setmetatable({}, env_mt)
 protected[env] = true
+
+-- loadstring/load: code runs in the sandbox, and binary chunks are refused (they can crash Lua);
+-- Redis's Lua parses them as text and fails with this message
+local function chunkid(source)  -- luaO_chunkid
+  local kind = source:sub(1, 1)
+  if kind == '=' or kind == '@' then return source:sub(2, 60) end
+  local text = source:match('^[^%z]*')
+  local len = math.min(#text:match('^[^\n\r]*'), 63)
+  if len < #text then return '[string "' .. text:sub(1, len) .. '..."]' end
+  return '[string "' .. text .. '"]'
+end
+local function sandbox_loadstring(code, name)
+  if type(code) == 'string' and code:byte(1) == 27 then
+    return nil, chunkid(name or code) .. ":1: unexpected symbol near 'char(27)'"
+  end
+  local f, err = loadstring(code, name)
+  if f then setfenv(f, env) end
+  return f, err
+end
+local function sandbox_load(reader, name)
+  local parts = {}
+  while true do
+    local part = reader()
+    if part == nil or part == '' then break end
+    if type(part) ~= 'string' then return nil, 'reader function must return a string' end
+    parts[#parts + 1] = part
+  end
+  return sandbox_loadstring(table.concat(parts), name or '=(load)')
+end
+
+V.pcall, V.rawset, V.setmetatable, V.loadstring, V.load = V_pcall, V_rawset, V_setmetatable, sandbox_loadstring,
+    sandbox_load
 V._G = env
 setmetatable(V, {__index = missing_global, __newindex = readonly_error})
 
@@ -269,7 +303,7 @@ function api.load_library(f)
   arm()
   env_mt.__index = V
   if not ok then
-    if type(err) == 'userdata' then err = error_object(err, where(1)) end
+    if type(err) == 'userdata' then err = error_object(err) end
     if type(err) == 'table' then return false, rawget(err, 'err') end
     return false, 'ERR ' .. tostring(err)
   end
@@ -373,11 +407,13 @@ class LuaEngine:
             "load_timed_out": lambda: time.monotonic() > self.load_deadline,
             "version": REDIS_VERSION.encode(), "version_num": _VERSION_NUM,
         }
-        api = lua.execute(_PRELUDE, lua.table_from({k.encode(): v for k, v in callbacks.items()}))
+        py_table = lua.table_from({k.encode(): v for k, v in callbacks.items()})
+        api = lua.execute(_PRELUDE, py_table)
         self._compile = api[b"compile"]
         self.run_eval = api[b"run_eval"]
         self.run_function = api[b"run_function"]
         self._load_library = api[b"load_library"]
+        self._caller_where = py_table[b"caller_where"]
         self._table_from = lua.table_from
 
     # -- Python side of the Lua API -----------------------------------------------------------
@@ -386,19 +422,30 @@ class LuaEngine:
         funcs = library_functions(self.lua, null, self.scripting.rand)
 
         table_from = self.lua.table_from
-        return table_from({lib.encode(): table_from({name.encode(): fn for name, fn in table.items()})
+        return table_from({lib.encode(): table_from({name.encode(): self._positioned(fn) for name, fn in table.items()})
                            for lib, table in funcs.items()})
 
-    def _error_object(self, error: Any, where: bytes) -> Any:
+    def _positioned(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """A library function whose errors carry the caller's position, as luaL_error's."""
+        def call(*args: Any) -> Any:
+            try:
+                return fn(*args)
+            except LibError as exc:
+                where = self._caller_where()
+                message = str(exc)
+                if not where and message.startswith("bad argument"):
+                    message = re.sub("to '[^']*'", "to '?'", message, count=1)  # called from C: no name
+                raise _PlainError(where + message.encode("utf-8", "surrogateescape")) from None
+        return call
+
+    def _error_object(self, error: Any) -> Any:
         """What a Python exception raised into Lua stands for: an error table, or a message."""
         if isinstance(error, ScriptCallError):
             return error.table
         if isinstance(error, ApiError):
             return self._table_from({b"err": error.message})
-        if isinstance(error, LibError):
-            return where + str(error).encode("utf-8", "surrogateescape")
         if isinstance(error, _PlainError):
-            return str(error).encode()
+            return error.message
         if isinstance(error, BaseException):
             log.error("error in a script callback: %r", error)
             return f"internal error: {type(error).__name__}: {error}".encode()
@@ -675,22 +722,26 @@ class _CompileError(Exception):
 
 
 class _PlainError(Exception):
-    """A Lua error with a plain message and no position (as lua_error from a C function)."""
+    """A Lua error with a plain message (as lua_error from a C function)."""
+
+    def __init__(self, message: bytes) -> None:
+        super().__init__(message.decode("utf-8", "replace"))
+        self.message = message
 
 
-def _guard(function: Any, name: bytes, is_protected: Any) -> Callable[..., Any]:
+def _guard(function: Any, name: bytes, is_protected: Any, where: Callable[[], bytes]) -> Callable[..., Any]:
     def guarded(*args: Any) -> Any:
         if args and is_protected(args[0]):
-            raise _PlainError("Attempt to modify a readonly table")
+            raise _PlainError(b"Attempt to modify a readonly table")
         try:
             return function(*args)
         except LuaError as exc:  # its own argument errors, named as Lua would name it
-            raise LibError(str(exc).replace("'?'", f"'{name.decode()}'", 1)) from None
+            raise _PlainError(where() + str(exc).replace("'?'", f"'{name.decode()}'", 1).encode()) from None
     return guarded
 
 
 def _deny_attributes(obj: Any, name: Any, is_setting: bool) -> Any:
-    raise AttributeError("access to Python attributes is not allowed from scripts")
+    raise _PlainError(b"attempt to index a function value")
 
 
 def _bulk_text(value: Any) -> str:
