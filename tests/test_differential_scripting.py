@@ -392,3 +392,31 @@ def test_generated_return_values(diff, diff3, expression):
         d.check("SET", "str", "abc")
         d.check("EVAL", f"return {expression}", 0)
         d.check("EVAL", f"redis.setresp(3) return {expression}", 0)
+
+
+keys = st.sampled_from(["sk1", "sk2", "sh", "sl"])
+values = st.sampled_from(["1", "-2", "3.5", "abc", ""])
+commands = st.one_of(
+    st.tuples(st.sampled_from(["SET", "APPEND", "GETSET"]), keys, values),
+    st.tuples(st.sampled_from(["GET", "INCR", "DECR", "STRLEN", "DEL", "EXISTS", "TYPE", "LLEN", "HGETALL",
+                               "LPOP", "HKEYS", "TTL"]), keys),
+    st.tuples(st.sampled_from(["INCRBY", "INCRBYFLOAT"]), keys, values),
+    st.tuples(st.just("HSET"), keys, values, values),
+    st.tuples(st.just("HINCRBYFLOAT"), keys, values, values),
+    st.tuples(st.sampled_from(["RPUSH", "LPUSH"]), keys, values, values),
+    st.tuples(st.just("LRANGE"), keys, st.just("0"), st.just("-1")),
+    st.tuples(st.just("MGET"), keys, keys),
+    st.tuples(st.just("NOSUCH"), keys),
+)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(commands, min_size=1, max_size=8), st.booleans())
+def test_generated_command_sequences_through_scripts(diff, diff3, sequence, resp3_script):
+    """Sequences of commands run by redis.pcall: the Lua conversion of every reply type, both ways."""
+    prefix = "redis.setresp(3) " if resp3_script else ""
+    for d in (diff, diff3):
+        d.check("DEL", "sk1", "sk2", "sh", "sl")
+        for cmd in sequence:
+            d.check("EVAL", prefix + "return redis.pcall(unpack(ARGV))", 0, *cmd)
+            d.check("EVAL", prefix + "local r = redis.pcall(unpack(ARGV)) return {type(r), r}", 0, *cmd)
