@@ -32,6 +32,7 @@ def int_arg(text: bytes, error: ReplyError = NOT_INTEGER) -> int:
     return value
 
 
+_PLAIN_DECIMAL = re.compile(rb"-?[0-9]+(?:\.[0-9]*)?\Z")
 # what C's strtod accepts: leading spaces, decimal or hex (0x1.8p3) numbers, inf/infinity, nan(...)
 _STRTOD_RE = re.compile(
     rb"[ \t\n\v\f\r]*([+-]?)(?:0[xX]((?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?)"
@@ -62,9 +63,12 @@ def strtod(text: bytes) -> tuple[float, int, bool]:
 def parse_double(text: bytes) -> float | None:
     """Redis's string2d (getDoubleFromObject): the whole text is a number, no leading space,
     no overflow, no underflow to zero, not nan."""
-    if text.isdigit():  # the usual case, a plain integer: only overflow to check
+    if _PLAIN_DECIMAL.match(text):
+        # the usual case, no exponent: float() reads it as strtod does; overflow and underflow are errors
         value = float(text)
-        return value if value != math.inf else None
+        if math.isinf(value) or (not value and text.strip(b"-0.")):
+            return None
+        return value
     if not text or text[0] in b" \t\n\v\f\r":
         return None
     value, used, erange = strtod(text)

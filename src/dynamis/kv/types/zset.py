@@ -406,32 +406,38 @@ def zadd_generic(client: Client, key: bytes, scores: list[float], members: list[
     return added + updated if ch else added
 
 
-_ZADD_FLAGS = {b"nx": "nx", b"xx": "xx", b"ch": "ch", b"incr": "incr", b"gt": "gt", b"lt": "lt"}
-
-
 def _zadd_command(client: Client, argv: list[bytes], incr: bool) -> Any:
-    flags = {"incr": incr}
+    nx = xx = gt = lt = ch = False
     idx = 2
     n = len(argv)
     while idx < n:
-        flag = _ZADD_FLAGS.get(argv[idx].lower())
-        if flag is None:
+        opt = argv[idx].lower()
+        if opt == b"nx":
+            nx = True
+        elif opt == b"xx":
+            xx = True
+        elif opt == b"gt":
+            gt = True
+        elif opt == b"lt":
+            lt = True
+        elif opt == b"ch":
+            ch = True
+        elif opt == b"incr":
+            incr = True
+        else:
             break
-        flags[flag] = True
         idx += 1
     elements = n - idx
     if elements % 2 or not elements:
         raise SYNTAX
-    nx, xx, gt, lt = (flags.get(f, False) for f in ("nx", "xx", "gt", "lt"))
     if nx and xx:
         raise ReplyError("ERR XX and NX options at the same time are not compatible")
     if (gt and nx) or (lt and nx) or (gt and lt):
         raise ReplyError("ERR GT, LT, and/or NX options at the same time are not compatible")
-    if flags["incr"] and elements > 2:
+    if incr and elements > 2:
         raise ReplyError("ERR INCR option supports a single increment-element pair")
     scores = [float_arg(argv[i]) for i in range(idx, n, 2)]
-    return zadd_generic(client, argv[1], scores, argv[idx + 1::2], nx, xx, gt, lt, flags.get("ch", False),
-                        flags["incr"])
+    return zadd_generic(client, argv[1], scores, argv[idx + 1::2], nx, xx, gt, lt, ch, incr)
 
 
 @command("zadd", -4, "write denyoom fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
