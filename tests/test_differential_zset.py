@@ -575,3 +575,63 @@ def test_generated_geo(diff, diff3, resp3, points, searches):
         if not any(opt.startswith("WITH") for opt in search):
             d.check("GEOSEARCHSTORE", "dst", *search[1:], "STOREDIST")
             d.check("ZRANGE", "dst", 0, -1, "WITHSCORES")
+
+
+NOTIFY_COMMANDS = """
+ZADD n 1 a 2 b 3 c 4 d 5 e
+ZADD n xx 1 nope
+ZADD n incr 1 a
+ZINCRBY n 1 b
+ZREM n nope
+ZREM n a
+ZREMRANGEBYRANK n 0 0
+ZREMRANGEBYSCORE n 4 4
+ZADD n 0 x 0 y
+ZREMRANGEBYLEX n [x [x
+ZPOPMIN n
+ZPOPMAX n
+ZMPOP 1 n MIN COUNT 5
+ZADD n2 1 a 2 b
+ZRANGESTORE d n2 0 -1
+ZRANGESTORE d nokey 0 -1
+ZUNIONSTORE d 1 n2
+ZINTERSTORE d 2 n2 nokey
+ZDIFFSTORE d 1 n2
+GEOADD g 13.361389 38.115556 Palermo
+GEORADIUS g 13 38 100 km STORE d
+GEOSEARCHSTORE d g FROMLONLAT 13 38 BYRADIUS 100 km
+GEOSEARCHSTORE d g FROMLONLAT 0 0 BYRADIUS 1 km
+BZPOPMIN n2 0
+ZPOPMIN n2
+"""
+
+
+def _events(conn, wait: float = 0.3) -> list:
+    conn.sock.settimeout(wait)
+    events = []
+    try:
+        while True:
+            _, reply = conn.read_reply()
+            events.append(reply)
+    except (TimeoutError, OSError):
+        return events
+
+
+def test_keyspace_notifications_match(diff):
+    from tests.helpers import RawConnection
+
+    listeners = []
+    for conn in (diff.redis, diff.dynamis):
+        conn.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
+        listener = RawConnection(conn.sock.getpeername()[1])
+        listener.call("PSUBSCRIBE", "__key*__:*")
+        listeners.append(listener)
+    try:
+        diff.check_all(_commands(NOTIFY_COMMANDS))
+        redis_events, dynamis_events = (_events(listener) for listener in listeners)
+        assert len(redis_events) > 40 and dynamis_events == redis_events
+    finally:
+        for conn in (diff.redis, diff.dynamis):
+            conn.call("CONFIG", "SET", "notify-keyspace-events", "")
+        for listener in listeners:
+            listener.close()
