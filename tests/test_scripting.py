@@ -244,3 +244,19 @@ def test_shutdown_nosave_ends_a_writing_busy_script(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+
+
+def test_monitor_shows_the_script_before_its_commands(server, r):
+    from tests.helpers import RawConnection
+
+    monitor = RawConnection(server.port)
+    try:
+        monitor.call("MONITOR")
+        r.eval("return redis.call('get', KEYS[1])", 1, "mk")
+        lines = []
+        while len(lines) < 2:
+            lines.append(monitor.read_reply()[1])
+        assert lines[0].endswith(b'"EVAL" "return redis.call(\'get\', KEYS[1])" "1" "mk"')
+        assert lines[1].endswith(b'[0 lua] "get" "mk"')
+    finally:
+        monitor.close()

@@ -1206,7 +1206,15 @@ def _check_flags(flags: frozenset[str] | None, is_ro: bool) -> bool:
     return is_ro or "no_writes" in flags
 
 
+def _feed_monitors(client: Client, argv: list[bytes]) -> None:
+    """Scripts are skip_monitor: fed here, before running, so that their commands follow them (evalCommand)."""
+    server = client.server
+    if server.monitors:
+        server._feed_monitors(client, argv)
+
+
 def _eval(client: Client, argv: list[bytes], by_sha: bool, is_ro: bool) -> Any:
+    _feed_monitors(client, argv)
     state = scripting(client.server)
     nkeys = _numkeys(argv)
     if by_sha:
@@ -1247,6 +1255,7 @@ def evalsha_ro_command(client: Client, argv: list[bytes]) -> Any:
 
 
 def _fcall(client: Client, argv: list[bytes], is_ro: bool) -> Any:
+    _feed_monitors(client, argv)
     state = scripting(client.server)
     found = state.functions.get(argv[1])
     if found is None:
