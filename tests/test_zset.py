@@ -216,3 +216,22 @@ def test_blocking_pop_inside_multi_does_not_block(r):
         if "unknown command" in str(exc):
             pytest.skip("MULTI is not available yet")
         raise
+
+
+@pytest.mark.parametrize("change", [
+    ["ZINCRBY", "w", 1, "a"], ["ZADD", "w", 5, "b"], ["ZREM", "w", "a"], ["ZPOPMIN", "w"],
+    ["ZREMRANGEBYSCORE", "w", "-inf", "+inf"], ["ZMPOP", 1, "w", "MAX"], ["GEOADD", "w", 1, 1, "c"],
+])
+def test_watch_sees_in_place_changes(server, r, change):
+    r.zadd("w", {"a": 1, "b": 2})
+    other = server.client()
+    try:
+        with r.pipeline() as pipe:
+            pipe.watch("w")
+            other.execute_command(*change)
+            pipe.multi()
+            pipe.zcard("w")
+            with pytest.raises(redis.WatchError):
+                pipe.execute()
+    finally:
+        other.close()
