@@ -447,14 +447,14 @@ def zadd_command(client: Client, argv: list[bytes]) -> Any:
 
 
 @command("zincrby", 4, "write denyoom fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
-         since="1.2.0")
+         since="1.2.0", key_flags="RW access update")
 def zincrby_command(client: Client, argv: list[bytes]) -> Any:
     return _zadd_command(client, argv, True)
 
 
 # -- single-member reads and removal -----------------------------------------------------------
 
-@command("zrem", -3, "write fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="1.2.0")
+@command("zrem", -3, "write fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="1.2.0", key_flags="RW delete")
 def zrem_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     key = argv[1]
@@ -473,7 +473,7 @@ def zrem_command(client: Client, argv: list[bytes]) -> int:
     return deleted
 
 
-@command("zcard", 2, "readonly fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="1.2.0")
+@command("zcard", 2, "readonly fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="1.2.0", key_flags="RO")
 def zcard_command(client: Client, argv: list[bytes]) -> int:
     zs = client.db.lookup_typed(argv[1], SortedSet)
     return len(zs.scores) if zs is not None else 0
@@ -708,19 +708,19 @@ def _zremrange(client: Client, argv: list[bytes], rangetype: str) -> int:
 
 
 @command("zremrangebyrank", 4, "write", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
-         since="2.0.0")
+         since="2.0.0", key_flags="RW delete")
 def zremrangebyrank_command(client: Client, argv: list[bytes]) -> int:
     return _zremrange(client, argv, RANK)
 
 
 @command("zremrangebyscore", 4, "write", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
-         since="1.2.0")
+         since="1.2.0", key_flags="RW delete")
 def zremrangebyscore_command(client: Client, argv: list[bytes]) -> int:
     return _zremrange(client, argv, SCORE)
 
 
 @command("zremrangebylex", 4, "write", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
-         since="2.8.9")
+         since="2.8.9", key_flags="RW delete")
 def zremrangebylex_command(client: Client, argv: list[bytes]) -> int:
     return _zremrange(client, argv, LEX)
 
@@ -764,12 +764,12 @@ def _pop_min_max(client: Client, argv: list[bytes], maximum: bool) -> Any:
     return [x for s, m in pairs for x in (m, s)]
 
 
-@command("zpopmin", -2, "write fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="5.0.0")
+@command("zpopmin", -2, "write fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="5.0.0", key_flags="RW access delete")
 def zpopmin_command(client: Client, argv: list[bytes]) -> Any:
     return _pop_min_max(client, argv, False)
 
 
-@command("zpopmax", -2, "write fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="5.0.0")
+@command("zpopmax", -2, "write fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="5.0.0", key_flags="RW access delete")
 def zpopmax_command(client: Client, argv: list[bytes]) -> Any:
     return _pop_min_max(client, argv, True)
 
@@ -810,7 +810,7 @@ def _numkeys_keys(numkeys_index: int, prefix: tuple[int, ...] = ()) -> Callable[
 
 
 @command("zmpop", -4, "write movablekeys", categories="@sortedset", group="sorted_set", since="7.0.0",
-         key_spec=_numkeys_keys(1))
+         key_spec=_numkeys_keys(1), key_flags="RW access delete")
 def zmpop_command(client: Client, argv: list[bytes]) -> Any:
     keys, maximum, count = _parse_mpop(argv, 1)
     found = _first_zset(client.db, keys)
@@ -846,19 +846,19 @@ def _bzpop(client: Client, argv: list[bytes], maximum: bool) -> Any:
 
 
 @command("bzpopmin", -3, "write noscript blocking fast", keys=(1, -2, 1), categories="@sortedset",
-         group="sorted_set", since="5.0.0")
+         group="sorted_set", since="5.0.0", key_flags="RW access delete")
 def bzpopmin_command(client: Client, argv: list[bytes]) -> Any:
     return _bzpop(client, argv, False)
 
 
 @command("bzpopmax", -3, "write noscript blocking fast", keys=(1, -2, 1), categories="@sortedset",
-         group="sorted_set", since="5.0.0")
+         group="sorted_set", since="5.0.0", key_flags="RW access delete")
 def bzpopmax_command(client: Client, argv: list[bytes]) -> Any:
     return _bzpop(client, argv, True)
 
 
 @command("bzmpop", -5, "write blocking movablekeys", categories="@sortedset", group="sorted_set", since="7.0.0",
-         key_spec=_numkeys_keys(2))
+         key_spec=_numkeys_keys(2), key_flags="RW access delete")
 def bzmpop_command(client: Client, argv: list[bytes]) -> Any:
     keys, maximum, count = _parse_mpop(argv, 2)
     timeout = parse_timeout(argv[1])
@@ -1036,7 +1036,7 @@ def zintercard_command(client: Client, argv: list[bytes]) -> Any:
 # -- ZRANDMEMBER -----------------------------------------------------------------------------
 
 @command("zrandmember", -2, "readonly", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
-         since="6.2.0")
+         since="6.2.0", tips="nondeterministic_output")
 def zrandmember_command(client: Client, argv: list[bytes]) -> Any:
     if len(argv) == 2:
         zs = client.db.lookup_typed(argv[1], SortedSet)
@@ -1082,7 +1082,7 @@ def parse_scan_cursor(arg: bytes) -> int:
     return (2**64 - value) % 2**64 if m.group(1) == b"-" else value
 
 
-@command("zscan", -3, "readonly", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="2.8.0")
+@command("zscan", -3, "readonly", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="2.8.0", tips="nondeterministic_output")
 def zscan_command(client: Client, argv: list[bytes]) -> Any:
     cursor = parse_scan_cursor(argv[2])
     zs = client.db.lookup_typed(argv[1], SortedSet)
