@@ -323,6 +323,19 @@ def test_block_is_refused_inside_scripts(diff):
     diff.check("EVAL", "return redis.call('xread', 'streams', 's', '0')", "0")
 
 
+def test_entries_cross_into_lua(diff, diff3):
+    for d in (diff, diff3):
+        d.check("FLUSHALL")
+        d.check("XADD", "s", "1-1", "a", "1", "b", "2")
+        d.check("XADD", "s", "2-1", "c", "3")
+        d.check("XGROUP", "CREATE", "s", "g", "0")
+        d.check("EVAL", "return redis.call('XRANGE', 's', '-', '+')", "1", "s")
+        d.check("EVAL", "return redis.call('XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 's', '>')", "1", "s")
+        d.check("EVAL", "return redis.call('XAUTOCLAIM', 's', 'g', 'd', '0', '0')", "1", "s")
+        d.check("EVAL", "redis.setresp(3); return redis.call('XREAD', 'STREAMS', 's', '0')", "1", "s")
+        d.check("EVAL", "redis.setresp(3); return redis.call('XINFO', 'STREAM', 's')", "1", "s")
+
+
 def test_client_unblock_releases_a_blocked_reader(server, r):
     r.xgroup_create("s", "g", "$", mkstream=True)
     blocked = server.client()
