@@ -51,7 +51,8 @@ COMMANDS = st.one_of(
     _cmd("TOUCH", KEYS), _cmd("RENAME", KEYS, KEYS), _cmd("RENAMENX", KEYS, KEYS),
     st.builds(lambda a, b, opt: ("COPY", a, b, *opt), KEYS, KEYS, _optional(("REPLACE",), ("DB", "1"))),
     _cmd("MOVE", KEYS, DBS), _cmd("SWAPDB", DBS, DBS), _cmd("SELECT", DBS),
-    st.builds(lambda k, s, f: ("EXPIRE", k, s, *f), KEYS, FAR_SECONDS, _optional(("NX",), ("XX",), ("GT",), ("LT",))),
+    # GT/LT only with absolute times: two relative ones with the same TTL compare by the servers' clocks
+    st.builds(lambda k, s, f: ("EXPIRE", k, s, *f), KEYS, FAR_SECONDS, _optional(("NX",), ("XX",))),
     st.builds(lambda k, s, f: ("PEXPIREAT", k, s * 1000, *f), KEYS, FAR_AT, _optional(("GT",), ("LT",))),
     _cmd("EXPIRE", KEYS, st.just("-1")), _cmd("PERSIST", KEYS), _cmd("TTL", KEYS), _cmd("PTTL", KEYS),
     _cmd("EXPIRETIME", KEYS), _cmd("PEXPIRETIME", KEYS),

@@ -75,35 +75,35 @@ def _delete_keys(client: Client, keys: list[bytes]) -> int:
     return removed
 
 
-@command("del", -2, "write", keys=(1, -1, 1), categories="@keyspace", group="generic")
+@command("del", -2, "write", keys=(1, -1, 1), categories="@keyspace", group="generic", tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RM delete")
 def del_command(client: Client, argv: list[bytes]) -> int:
     return _delete_keys(client, argv[1:])
 
 
-@command("unlink", -2, "write fast", keys=(1, -1, 1), categories="@keyspace", group="generic", since="4.0.0")
+@command("unlink", -2, "write fast", keys=(1, -1, 1), categories="@keyspace", group="generic", since="4.0.0", tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RM delete")
 def unlink_command(client: Client, argv: list[bytes]) -> int:
     return _delete_keys(client, argv[1:])
 
 
-@command("exists", -2, "readonly fast", keys=(1, -1, 1), categories="@keyspace", group="generic")
+@command("exists", -2, "readonly fast", keys=(1, -1, 1), categories="@keyspace", group="generic", tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RO")
 def exists_command(client: Client, argv: list[bytes]) -> int:
     peek = client.db.peek
     return sum(1 for key in argv[1:] if peek(key) is not None)
 
 
-@command("touch", -2, "readonly fast", keys=(1, -1, 1), categories="@keyspace", group="generic", since="3.2.1")
+@command("touch", -2, "readonly fast", keys=(1, -1, 1), categories="@keyspace", group="generic", since="3.2.1", tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RO")
 def touch_command(client: Client, argv: list[bytes]) -> int:
     lookup = client.db.lookup
     return sum(1 for key in argv[1:] if lookup(key) is not None)
 
 
-@command("type", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic")
+@command("type", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic", key_flags="RO")
 def type_command(client: Client, argv: list[bytes]) -> str:
     value = client.db.peek(argv[1])
     return "none" if value is None else type_name(value)
 
 
-@command("randomkey", 1, "readonly", categories="@keyspace", group="generic")
+@command("randomkey", 1, "readonly", categories="@keyspace", group="generic", tips="request_policy:all_shards nondeterministic_output")
 def randomkey_command(client: Client, argv: list[bytes]) -> bytes | None:
     return client.db.random_key()
 
@@ -196,7 +196,7 @@ def copy_command(client: Client, argv: list[bytes]) -> int:
     return 1
 
 
-@command("move", 3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic")
+@command("move", 3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic", key_flags="RW access update")
 def move_command(client: Client, argv: list[bytes]) -> int:
     src = client.db
     dst = _db_index(client, argv[2])
@@ -239,7 +239,7 @@ def _live_keys(db: Database, keys: list[bytes]) -> list[bytes]:
     return [key for key in keys if expires.get(key, now + 1) > now]
 
 
-@command("keys", 2, "readonly", categories="@keyspace @dangerous", group="generic")
+@command("keys", 2, "readonly", categories="@keyspace @dangerous", group="generic", tips="request_policy:all_shards nondeterministic_output_order")
 def keys_command(client: Client, argv: list[bytes]) -> list[bytes]:
     db = client.db
     pattern = argv[1]
@@ -262,7 +262,7 @@ def _scan_arguments(argv: list[bytes]) -> tuple[int, bytes | None, bytes | None]
     return count, pattern, type_filter
 
 
-@command("scan", -2, "readonly", categories="@keyspace", group="generic", since="2.8.0")
+@command("scan", -2, "readonly", categories="@keyspace", group="generic", since="2.8.0", tips="nondeterministic_output request_policy:special")
 def scan_command(client: Client, argv: list[bytes]) -> list[object]:
     cursor = parse_scan_cursor(argv[1])
     count, pattern, type_filter = _scan_arguments(argv)
@@ -311,13 +311,8 @@ _LFU_NOT_SELECTED = ReplyError(
     "between policies at runtime LRU and LFU data will take some time to adjust.")
 
 
-@command("help", 2, "loading stale", parent="object", categories="@keyspace", group="generic", since="6.2.0")
-def object_help_command(client: Client, argv: list[bytes]) -> list[str]:
-    return _OBJECT_HELP
-
-
 @command("encoding", 3, "readonly", keys=(2, 2, 1), parent="object", categories="@keyspace", group="generic",
-         since="2.2.3")
+         since="2.2.3", tips="nondeterministic_output", key_flags="RO")
 def object_encoding_command(client: Client, argv: list[bytes]) -> bytes | None:
     value = client.db.peek(argv[2])
     if value is None:
@@ -325,8 +320,20 @@ def object_encoding_command(client: Client, argv: list[bytes]) -> bytes | None:
     return encoding_of(value, client.server.config).encode()
 
 
+@command("idletime", 3, "readonly", keys=(2, 2, 1), parent="object", categories="@keyspace", group="generic",
+         since="2.2.3", tips="nondeterministic_output", key_flags="RO")
+def object_idletime_command(client: Client, argv: list[bytes]) -> int | None:
+    db = client.db
+    key = argv[2]
+    if db.peek(key) is None:
+        return None
+    if db.lfu:
+        raise _LFU_SELECTED
+    return max(db.clock - db.access_word(key), 0)
+
+
 @command("refcount", 3, "readonly", keys=(2, 2, 1), parent="object", categories="@keyspace", group="generic",
-         since="2.2.3")
+         since="2.2.3", tips="nondeterministic_output", key_flags="RO")
 def object_refcount_command(client: Client, argv: list[bytes]) -> int | None:
     value = client.db.peek(argv[2])
     if value is None:
@@ -340,20 +347,13 @@ def object_refcount_command(client: Client, argv: list[bytes]) -> int | None:
     return 1
 
 
-@command("idletime", 3, "readonly", keys=(2, 2, 1), parent="object", categories="@keyspace", group="generic",
-         since="2.2.3")
-def object_idletime_command(client: Client, argv: list[bytes]) -> int | None:
-    db = client.db
-    key = argv[2]
-    if db.peek(key) is None:
-        return None
-    if db.lfu:
-        raise _LFU_SELECTED
-    return max(db.clock - db.access_word(key), 0)
+@command("help", 2, "loading stale", parent="object", categories="@keyspace", group="generic", since="6.2.0")
+def object_help_command(client: Client, argv: list[bytes]) -> list[str]:
+    return _OBJECT_HELP
 
 
 @command("freq", 3, "readonly", keys=(2, 2, 1), parent="object", categories="@keyspace", group="generic",
-         since="4.0.0")
+         since="4.0.0", tips="nondeterministic_output", key_flags="RO")
 def object_freq_command(client: Client, argv: list[bytes]) -> int | None:
     db = client.db
     key = argv[2]
@@ -461,12 +461,12 @@ def _ttl(client: Client, key: bytes, in_ms: bool, absolute: bool) -> int:
     return ttl if in_ms else (ttl + 500) // 1000
 
 
-@command("ttl", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic")
+@command("ttl", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic", tips="nondeterministic_output")
 def ttl_command(client: Client, argv: list[bytes]) -> int:
     return _ttl(client, argv[1], in_ms=False, absolute=False)
 
 
-@command("pttl", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic", since="2.6.0")
+@command("pttl", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic", since="2.6.0", tips="nondeterministic_output")
 def pttl_command(client: Client, argv: list[bytes]) -> int:
     return _ttl(client, argv[1], in_ms=True, absolute=False)
 
@@ -524,14 +524,14 @@ def _free_tables(tables: tuple[dict[bytes, Any], ...]) -> None:
         table.clear()
 
 
-@command("flushdb", -1, "write", categories="@keyspace @dangerous", group="server")
+@command("flushdb", -1, "write", categories="@keyspace @dangerous", group="server", tips="request_policy:all_shards response_policy:all_succeeded")
 def flushdb_command(client: Client, argv: list[bytes]) -> str:
     lazy = _flush_async(client, argv)
     client.server.keyspace.dirty += _flush(client.db, lazy)
     return OK
 
 
-@command("flushall", -1, "write", categories="@keyspace @dangerous", group="server")
+@command("flushall", -1, "write", categories="@keyspace @dangerous", group="server", tips="request_policy:all_shards response_policy:all_succeeded")
 def flushall_command(client: Client, argv: list[bytes]) -> str:
     lazy = _flush_async(client, argv)
     keyspace = client.server.keyspace
@@ -539,6 +539,6 @@ def flushall_command(client: Client, argv: list[bytes]) -> str:
     return OK
 
 
-@command("dbsize", 1, "readonly fast", categories="@keyspace", group="server")
+@command("dbsize", 1, "readonly fast", categories="@keyspace", group="server", tips="request_policy:all_shards response_policy:agg_sum")
 def dbsize_command(client: Client, argv: list[bytes]) -> int:
     return len(client.db.data)

@@ -161,7 +161,7 @@ def _set_generic(client: Client, flags: int, key: bytes, value: bytes, expire: b
     return old if flags & GET else ok_reply
 
 
-@command("set", -3, "write denyoom", keys=(1, 1, 1), categories="@string", group="string")
+@command("set", -3, "write denyoom", keys=(1, 1, 1), categories="@string", group="string", key_flags="RW access update variable_flags")
 def set_command(client: Client, argv: list[bytes]) -> object:
     if len(argv) == 3:
         key = argv[1]
@@ -175,22 +175,22 @@ def set_command(client: Client, argv: list[bytes]) -> object:
     return _set_generic(client, flags, argv[1], argv[2], expire, "set", OK, None)
 
 
-@command("setnx", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string")
+@command("setnx", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string", key_flags="OW insert")
 def setnx_command(client: Client, argv: list[bytes]) -> object:
     return _set_generic(client, NX, argv[1], argv[2], None, "setnx", 1, 0)
 
 
-@command("setex", 4, "write denyoom", keys=(1, 1, 1), categories="@string", group="string", since="2.0.0")
+@command("setex", 4, "write denyoom", keys=(1, 1, 1), categories="@string", group="string", since="2.0.0", key_flags="OW update")
 def setex_command(client: Client, argv: list[bytes]) -> object:
     return _set_generic(client, EX, argv[1], argv[3], argv[2], "setex", OK, None)
 
 
-@command("psetex", 4, "write denyoom", keys=(1, 1, 1), categories="@string", group="string", since="2.6.0")
+@command("psetex", 4, "write denyoom", keys=(1, 1, 1), categories="@string", group="string", since="2.6.0", key_flags="OW update")
 def psetex_command(client: Client, argv: list[bytes]) -> object:
     return _set_generic(client, PX, argv[1], argv[3], argv[2], "psetex", OK, None)
 
 
-@command("getex", -2, "write fast", keys=(1, 1, 1), categories="@string", group="string", since="6.2.0")
+@command("getex", -2, "write fast", keys=(1, 1, 1), categories="@string", group="string", since="6.2.0", key_flags="RW access update")
 def getex_command(client: Client, argv: list[bytes]) -> bytes | None:
     flags, expire = parse_set_options(argv, 2, False)
     db = client.db
@@ -215,7 +215,7 @@ def getex_command(client: Client, argv: list[bytes]) -> bytes | None:
     return reply
 
 
-@command("getdel", 2, "write fast", keys=(1, 1, 1), categories="@string", group="string", since="6.2.0")
+@command("getdel", 2, "write fast", keys=(1, 1, 1), categories="@string", group="string", since="6.2.0", key_flags="RW access delete")
 def getdel_command(client: Client, argv: list[bytes]) -> bytes | None:
     db = client.db
     key = argv[1]
@@ -229,7 +229,7 @@ def getdel_command(client: Client, argv: list[bytes]) -> bytes | None:
     return reply
 
 
-@command("getset", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string")
+@command("getset", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string", key_flags="RW access update")
 def getset_command(client: Client, argv: list[bytes]) -> bytes | None:
     db = client.db
     key = argv[1]
@@ -241,7 +241,7 @@ def getset_command(client: Client, argv: list[bytes]) -> bytes | None:
     return reply
 
 
-@command("mget", -2, "readonly fast", keys=(1, -1, 1), categories="@string", group="string")
+@command("mget", -2, "readonly fast", keys=(1, -1, 1), categories="@string", group="string", tips="request_policy:multi_shard")
 def mget_command(client: Client, argv: list[bytes]) -> list[bytes | None]:
     lookup = client.db.lookup
     out: list[bytes | None] = []
@@ -263,7 +263,7 @@ def _mset_arity(argv: list[bytes]) -> None:
         raise ReplyError(f"ERR wrong number of arguments for '{argv[0].decode('utf-8', 'replace').lower()}' command")
 
 
-@command("mset", -3, "write denyoom", keys=(1, -1, 2), categories="@string", group="string", since="1.0.1")
+@command("mset", -3, "write denyoom", keys=(1, -1, 2), categories="@string", group="string", since="1.0.1", tips="request_policy:multi_shard response_policy:all_succeeded", key_flags="OW update")
 def mset_command(client: Client, argv: list[bytes]) -> str:
     _mset_arity(argv)
     db = client.db
@@ -280,7 +280,7 @@ def mset_command(client: Client, argv: list[bytes]) -> str:
     return OK
 
 
-@command("msetnx", -3, "write denyoom", keys=(1, -1, 2), categories="@string", group="string", since="1.0.1")
+@command("msetnx", -3, "write denyoom", keys=(1, -1, 2), categories="@string", group="string", since="1.0.1", tips="request_policy:multi_shard response_policy:agg_min", key_flags="OW insert")
 def msetnx_command(client: Client, argv: list[bytes]) -> int:
     _mset_arity(argv)
     db = client.db
@@ -307,7 +307,7 @@ def _editable(db: Database, key: bytes, value: bytes | bytearray) -> bytearray:
     return raw
 
 
-@command("append", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string", since="2.0.0")
+@command("append", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string", since="2.0.0", key_flags="RW insert")
 def append_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     key, tail = argv[1], argv[2]
@@ -364,7 +364,7 @@ def setrange_command(client: Client, argv: list[bytes]) -> int:
 # -- reads -------------------------------------------------------------------------------
 
 
-@command("strlen", 2, "readonly fast", keys=(1, 1, 1), categories="@string", group="string", since="2.2.0")
+@command("strlen", 2, "readonly fast", keys=(1, 1, 1), categories="@string", group="string", since="2.2.0", key_flags="RO")
 def strlen_command(client: Client, argv: list[bytes]) -> int:
     value = client.db.lookup(argv[1])
     if value is None:
@@ -431,22 +431,22 @@ def _incr(client: Client, key: bytes, delta: int) -> int:
     return new
 
 
-@command("incr", 2, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string")
+@command("incr", 2, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string", key_flags="RW access update")
 def incr_command(client: Client, argv: list[bytes]) -> int:
     return _incr(client, argv[1], 1)
 
 
-@command("decr", 2, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string")
+@command("decr", 2, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string", key_flags="RW access update")
 def decr_command(client: Client, argv: list[bytes]) -> int:
     return _incr(client, argv[1], -1)
 
 
-@command("incrby", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string")
+@command("incrby", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string", key_flags="RW access update")
 def incrby_command(client: Client, argv: list[bytes]) -> int:
     return _incr(client, argv[1], int_arg(argv[2]))
 
 
-@command("decrby", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string")
+@command("decrby", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string", key_flags="RW access update")
 def decrby_command(client: Client, argv: list[bytes]) -> int:
     delta = int_arg(argv[2])
     if delta == INT64_MIN:
@@ -455,7 +455,7 @@ def decrby_command(client: Client, argv: list[bytes]) -> int:
 
 
 @command("incrbyfloat", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string",
-         since="2.6.0")
+         since="2.6.0", key_flags="RW access update")
 def incrbyfloat_command(client: Client, argv: list[bytes]) -> bytes:
     db = client.db
     key = argv[1]
