@@ -61,19 +61,13 @@ def _lookup_or_create(db: Database, key: bytes) -> HashValue:
 
 def _store(client: Client, h: HashValue, pairs: list[bytes]) -> int:
     """Set field/value pairs (flat list), converting the encoding as Redis does; -> fields added."""
+    before = len(h)
+    h.update(zip(pairs[::2], pairs[1::2], strict=True))
     if not h.big:
-        limit = client.server.config["hash-max-listpack-value"]
-        if any(len(arg) > limit for arg in pairs):
+        config = client.server.config
+        if len(h) > config["hash-max-listpack-entries"] or max(map(len, pairs)) > config["hash-max-listpack-value"]:
             h.big = True
-    added = 0
-    for i in range(0, len(pairs), 2):
-        field = pairs[i]
-        if field not in h:
-            added += 1
-        h[field] = pairs[i + 1]
-    if not h.big and len(h) > client.server.config["hash-max-listpack-entries"]:
-        h.big = True
-    return added
+    return len(h) - before
 
 
 def _written(db: Database, key: bytes, event: str, changes: int) -> None:

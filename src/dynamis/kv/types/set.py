@@ -43,14 +43,19 @@ class SetValue(dict):
         self.members: list[bytes] = []
         self.intset = intset
 
-    def add(self, member: bytes, max_intset: int) -> bool:
-        if member in self:
-            return False
-        self[member] = len(self.members)
-        self.members.append(member)
-        if self.intset and (len(self.members) > max_intset or not _is_int(member)):
+    def add_many(self, members: Iterable[bytes], max_intset: int) -> int:
+        """Add members; -> how many were new. An intset turns into a hashtable past `max_intset`
+        members or on a member that is not an integer, as Redis's setTypeAdd."""
+        order = self.members
+        before = len(order)
+        for member in members:
+            if member not in self:
+                self[member] = len(order)
+                order.append(member)
+        added = len(order) - before
+        if added and self.intset and (len(order) > max_intset or not all(map(_is_int, order[before:]))):
             self.intset = False
-        return True
+        return added
 
     def remove(self, member: bytes) -> bool:
         index = self.pop(member, None)
@@ -81,9 +86,7 @@ def new_set(members: Iterable[bytes], config: Config) -> SetValue:
     """A set built member by member as Redis's setTypeCreate + setTypeAdd would encode it."""
     members = list(members)
     s = SetValue(intset=not members or _is_int(members[0]))
-    limit = config["set-max-intset-entries"]
-    for member in members:
-        s.add(member, limit)
+    s.add_many(members, config["set-max-intset-entries"])
     return s
 
 
@@ -116,9 +119,7 @@ def sadd_command(client: Client, argv: list[bytes]) -> int:
     if s is None:
         s = SetValue(intset=_is_int(argv[2]))
         db.set(key, s)
-    limit = client.server.config["set-max-intset-entries"]
-    add = s.add
-    added = sum(1 for member in islice(argv, 2, None) if add(member, limit))
+    added = s.add_many(islice(argv, 2, None), client.server.config["set-max-intset-entries"])
     if added:
         keyspace = db.keyspace
         keyspace.key_modified(db, key)
@@ -164,7 +165,7 @@ def smove_command(client: Client, argv: list[bytes]) -> int:
     if dest is None:
         dest = SetValue(intset=_is_int(member))
         db.set(dest_key, dest)
-    if dest.add(member, client.server.config["set-max-intset-entries"]):
+    if dest.add_many((member,), client.server.config["set-max-intset-entries"]):
         keyspace.dirty += 1
         keyspace.key_modified(db, dest_key)
         keyspace.notify(db, "s", "sadd", dest_key)
