@@ -288,6 +288,8 @@ WAKE_CASES = {
                 [("XGROUP", "DESTROY", "s", "g")]),
     "deleted": ([("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")],
                 ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"), [("DEL", "s")]),
+    "flushed": ([("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")],
+                ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"), [("FLUSHALL",)]),
     "overwritten": ([("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")],
                     ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"), [("SET", "s", "x")]),
 }

@@ -216,6 +216,12 @@ class Database:
         self.keyspace.touch_watched_in_db(self)
         if invalidate and self.keyspace.tracking is not None:
             self.keyspace.tracking.flush()
+        if self.keyspace.blocked_keys:
+            # waiters on flushed keys get their say (XREADGROUP: -UNBLOCKED), as Redis's scanDatabaseForDeletedKeys
+            ready = self.keyspace.blocking.ready
+            for entry in self.keyspace.blocked_keys:
+                if entry[0] == self.id and entry[1] in self.data:
+                    ready[entry] = None
         self.data = {}
         self.expires = {}
         self.access = {}
