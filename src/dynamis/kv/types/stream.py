@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
+import hiredis
 from sortedcontainers import SortedDict
 
 from dynamis.config import Config
@@ -51,11 +52,9 @@ def format_id(sid: int) -> bytes:
 
 
 def encode_entry(sid: int, fv: list[bytes]) -> Raw:
-    """The wire form of an entry: `[id, [field, value, ...]]`."""
+    """The wire form of an entry: `[id, [field, value, ...]]` (hiredis packs an array of bulks in C)."""
     ident = format_id(sid)
-    parts = [b"*2\r\n$%d\r\n%s\r\n*%d\r\n" % (len(ident), ident, len(fv))]
-    parts += [b"$%d\r\n%s\r\n" % (len(x), x) for x in fv]
-    return Raw(b"".join(parts))
+    return Raw(b"*2\r\n$%d\r\n%s\r\n%s" % (len(ident), ident, hiredis.pack_command(tuple(fv))))
 
 
 def _text(arg: bytes) -> str:
