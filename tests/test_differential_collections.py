@@ -275,3 +275,25 @@ SINGLE_SPEC = ("hset hsetnx hmset hget hmget hgetall hdel hexists hlen hstrlen h
 def test_command_info_matches(diff):
     for name in SINGLE_SPEC:
         diff.check("COMMAND", "INFO", name)
+
+
+def test_creating_writes_invalidate_once(server):
+    """A write that creates its key signals it once (one invalidation, one WATCH touch), as Redis's dbAdd."""
+    from tests.helpers import RawConnection
+
+    tracker, writer = RawConnection(server.port), RawConnection(server.port)
+    try:
+        tracker.call("HELLO", "3")
+        tracker.call("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "new")
+        writer.call("FLUSHALL")
+        tracker.read_all(0.2)
+        for args in [("RPUSH", "newl", "a"), ("HSET", "newh", "f", "v"), ("HINCRBY", "newh2", "f", 1),
+                     ("SADD", "news", "m"), ("LMOVE", "newl", "newl2", "LEFT", "LEFT"), ("SMOVE", "news", "news2", "m")]:
+            writer.call(*args)
+        pushes = tracker.read_all(0.3)
+        for key in (b"newl", b"newh", b"newh2", b"news", b"newl2", b"news2"):
+            expected = 2 if key in (b"newl", b"news") else 1  # created, then emptied by the move
+            assert pushes.count(b"$%d\r\n%s\r\n" % (len(key), key)) == expected, (key, pushes)
+    finally:
+        tracker.close()
+        writer.close()

@@ -51,12 +51,10 @@ def _lookup(db: Database, key: bytes) -> HashValue | None:
     return value
 
 
-def _lookup_or_create(db: Database, key: bytes) -> HashValue:
+def _lookup_or_new(db: Database, key: bytes) -> HashValue:
+    """The hash at `key`, or a new one that `_written` stores."""
     h = _lookup(db, key)
-    if h is None:
-        h = HashValue()
-        db.set(key, h)
-    return h
+    return HashValue() if h is None else h
 
 
 def _store(client: Client, h: HashValue, pairs: list[bytes]) -> int:
@@ -70,9 +68,12 @@ def _store(client: Client, h: HashValue, pairs: list[bytes]) -> int:
     return len(h) - before
 
 
-def _written(db: Database, key: bytes, event: str, changes: int) -> None:
+def _written(db: Database, key: bytes, h: HashValue, event: str, changes: int) -> None:
     keyspace = db.keyspace
-    keyspace.key_modified(db, key)
+    if db.data.get(key) is h:
+        keyspace.key_modified(db, key)
+    else:
+        db.set(key, h)  # a new hash: storing it signals the change once
     keyspace.notify(db, "h", event, key)
     keyspace.dirty += changes
 
@@ -83,9 +84,9 @@ def _hset(client: Client, argv: list[bytes]) -> int:
     if len(argv) % 2:
         raise ReplyError(f"ERR wrong number of arguments for '{argv[0].decode().lower()}' command")
     db = client.db
-    h = _lookup_or_create(db, argv[1])
+    h = _lookup_or_new(db, argv[1])
     added = _store(client, h, argv[2:])
-    _written(db, argv[1], "hset", (len(argv) - 2) // 2)
+    _written(db, argv[1], h, "hset", (len(argv) - 2) // 2)
     return added
 
 
@@ -104,11 +105,11 @@ def hmset_command(client: Client, argv: list[bytes]) -> str:
          key_flags="RW insert")
 def hsetnx_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
-    h = _lookup_or_create(db, argv[1])
+    h = _lookup_or_new(db, argv[1])
     if argv[2] in h:
         return 0
     _store(client, h, argv[2:4])
-    _written(db, argv[1], "hset", 1)
+    _written(db, argv[1], h, "hset", 1)
     return 1
 
 
@@ -143,7 +144,7 @@ def hdel_command(client: Client, argv: list[bytes]) -> int:
 def hincrby_command(client: Client, argv: list[bytes]) -> int:
     increment = int_arg(argv[3])
     db = client.db
-    h = _lookup_or_create(db, argv[1])
+    h = _lookup_or_new(db, argv[1])
     current = h.get(argv[2])
     value = 0
     if current is not None:
@@ -154,7 +155,7 @@ def hincrby_command(client: Client, argv: list[bytes]) -> int:
     if not _INT64_MIN <= result <= _INT64_MAX:
         raise ReplyError("ERR increment or decrement would overflow")
     _store(client, h, [argv[2], b"%d" % result])
-    _written(db, argv[1], "hincrby", 1)
+    _written(db, argv[1], h, "hincrby", 1)
     return result
 
 
@@ -167,10 +168,10 @@ def hincrbyfloat_command(client: Client, argv: list[bytes]) -> bytes:
     if isinstance(increment, float):
         raise ReplyError("ERR value is NaN or Infinity")
     db = client.db
-    h = _lookup_or_create(db, argv[1])
+    h = _lookup_or_new(db, argv[1])
     text = incr_by_float(h.get(argv[2]), argv[3], ReplyError("ERR hash value is not a float"))
     _store(client, h, [argv[2], text])
-    _written(db, argv[1], "hincrbyfloat", 1)
+    _written(db, argv[1], h, "hincrbyfloat", 1)
     return text
 
 

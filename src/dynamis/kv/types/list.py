@@ -78,17 +78,18 @@ def _push(client: Client, argv: list[bytes], where: int, only_existing: bool) ->
     db = client.db
     key = argv[1]
     lst = _lookup(db, key)
+    keyspace = db.keyspace
     if lst is None:
         if only_existing:
             return 0
         lst = ListValue()
-        db.set(key, lst)
+        db.set(key, lst)  # signals the change
+    else:
+        keyspace.key_modified(db, key)
     if where == LEFT:
         lst.extendleft(islice(argv, 2, None))
     else:
         lst.extend(islice(argv, 2, None))
-    keyspace = db.keyspace
-    keyspace.key_modified(db, key)
     keyspace.notify(db, "l", "lpush" if where == LEFT else "rpush", key)
     keyspace.dirty += len(argv) - 2
     return len(lst)
@@ -268,12 +269,13 @@ def _move(db: Database, source: bytes, lst: ListValue, destination: bytes, where
     keyspace = db.keyspace
     if target is None:
         target = ListValue()
-        db.set(destination, target)
+        db.set(destination, target)  # signals the change
+    else:
+        keyspace.key_modified(db, destination)
     if whereto == LEFT:
         target.appendleft(value)
     else:
         target.append(value)
-    keyspace.key_modified(db, destination)
     keyspace.notify(db, "l", "lpush" if whereto == LEFT else "rpush", destination)
     _popped(db, source, lst, wherefrom, 1)
     return value

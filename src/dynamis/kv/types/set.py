@@ -116,13 +116,16 @@ def sadd_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     key = argv[1]
     s = _lookup(db, key)
-    if s is None:
+    created = s is None
+    if created:
         s = SetValue(intset=_is_int(argv[2]))
-        db.set(key, s)
     added = s.add_many(islice(argv, 2, None), client.server.config["set-max-intset-entries"])
-    if added:
-        keyspace = db.keyspace
+    keyspace = db.keyspace
+    if created:
+        db.set(key, s)  # signals the change
+    elif added:
         keyspace.key_modified(db, key)
+    if added:
         keyspace.notify(db, "s", "sadd", key)
         keyspace.dirty += added
     return added
@@ -163,12 +166,14 @@ def smove_command(client: Client, argv: list[bytes]) -> int:
     _removed(db, source_key, source, "srem", 1)
     keyspace = db.keyspace
     if dest is None:
-        dest = SetValue(intset=_is_int(member))
-        db.set(dest_key, dest)
-    if dest.add_many((member,), client.server.config["set-max-intset-entries"]):
-        keyspace.dirty += 1
+        dest = new_set((member,), client.server.config)
+        db.set(dest_key, dest)  # signals the change
+    elif dest.add_many((member,), client.server.config["set-max-intset-entries"]):
         keyspace.key_modified(db, dest_key)
-        keyspace.notify(db, "s", "sadd", dest_key)
+    else:
+        return 1
+    keyspace.dirty += 1
+    keyspace.notify(db, "s", "sadd", dest_key)
     return 1
 
 
@@ -219,6 +224,7 @@ def spop_command(client: Client, argv: list[bytes]) -> object:
         if was_intset:
             popped.sort(key=int)
         db.set(key, new_set(kept, client.server.config), keep_ttl=True)
+        return SetReply(popped)
     keyspace.key_modified(db, key)
     return SetReply(popped)
 
