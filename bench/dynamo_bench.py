@@ -4,11 +4,12 @@
     (cd bench && npm install dynalite)          # dynalite, run with node
     python bench/dynamo_bench.py [--duration 5] [--clients 32] [--procs 2] [--servers dynamis,moto,dynalite]
 
-Each operation runs for --duration seconds (and at most --requests requests) with --clients keep-alive
-connections spread over --procs load-generator processes. Requests are built and SigV4-signed before the
+Operations run one after another, each on every server in turn, for --duration seconds (and at most
+--requests requests) with --clients keep-alive connections spread over --procs load-generator processes. Requests are built and SigV4-signed before the
 clock starts, so the generator only writes bytes and parses status lines. Every server is started here on a
 loopback port and stopped by its PID. Reported: ops/s, p50/p99 latency, and the CPU used by the server and by
-the load generator (in % of one core), so a saturated generator is visible.
+the load generator (in % of one core), so a saturated generator is visible; ops per server CPU-second is the
+fairer comparison when other work on the machine takes CPU from the servers unevenly.
 """
 
 from __future__ import annotations
@@ -318,28 +319,35 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="dynamo-bench-") as data_dir, \
             mp.get_context("spawn").Pool(args.procs) as pool:
-        for server in make_servers(args.servers.split(","), data_dir):
-            server.start()
-            try:
+        servers = make_servers(args.servers.split(","), data_dir)
+        try:
+            for server in servers:
+                server.start()
                 prepare(server)
-                for op in args.ops.split(","):
+            # Operations outermost: each server runs an operation right after the others, so that load
+            # from elsewhere on the machine skews them alike.
+            for op in args.ops.split(","):
+                for server in servers:
                     row = run_op(pool, server, op, args)
                     rows.append(row)
                     print(f"{row['server']:<12} {op:<15} {row['ops']:>9.0f} ops/s  p50 {row['p50']:7.2f} ms  "
                           f"p99 {row['p99']:7.2f} ms  server CPU {row['server_cpu']:4.0f}%  "
                           f"loadgen CPU {row['gen_cpu']:4.0f}%  errors {row['errors']}", file=sys.stderr)
-            finally:
+        finally:
+            for server in servers:
                 server.stop()
     print_table(rows)
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    print("| operation | server | ops/s | p50 ms | p99 ms | server CPU % | load-gen CPU % | errors |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| operation | server | ops/s | p50 ms | p99 ms | server CPU % | ops per server CPU-s | load-gen CPU % "
+          "| errors |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for op in dict.fromkeys(r["op"] for r in rows):
         for r in (r for r in rows if r["op"] == op):
+            efficiency = r["ops"] / (r["server_cpu"] / 100) if r["server_cpu"] else float("nan")
             print(f"| {op} | {r['server']} | {r['ops']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
-                  f"{r['server_cpu']:.0f} | {r['gen_cpu']:.0f} | {r['errors']} |")
+                  f"{r['server_cpu']:.0f} | {efficiency:.0f} | {r['gen_cpu']:.0f} | {r['errors']} |")
     by = {(r["server"], r["op"]): r["ops"] for r in rows}
     for peer in ("moto", "dynalite"):
         ratios = [f"{op} {by[('dynamis', op)] / by[(peer, op)]:.1f}x" for op in dict.fromkeys(r["op"] for r in rows)
