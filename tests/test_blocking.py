@@ -237,6 +237,11 @@ def test_client_unblock(both):
     assert out[4] == b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
 
 
+def test_client_unblock_argument_errors(diff):
+    for args in [("1", "TIMEOUT", "x"), ("1", "FOO"), ("x",), ("x", "FOO"), ("999999",), ("-1", "ERROR"), ()]:
+        diff.check("CLIENT", "UNBLOCK", *args)
+
+
 def test_disconnect_while_blocked_cleans_up(server, r):
     waiter = RawConnection(server.port)  # not redis-py: it would reconnect and block again
     waiter.send(encode_command(["BLPOP", "gone", 0]))

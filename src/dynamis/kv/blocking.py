@@ -203,7 +203,8 @@ def client_unblock_command(client: Client, argv: list[bytes]) -> int:
         elif reason != b"timeout":
             raise ReplyError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
     elif len(argv) > 4:
-        raise ReplyError("ERR syntax error")
+        raise ReplyError(f"ERR unknown subcommand or wrong number of arguments for '{argv[1].decode('utf-8', 'replace')}'. "
+                         "Try CLIENT HELP.")
     target = client.server.clients.get(int_arg(argv[2]))
     if target is None or target.blocked is None:
         return 0
