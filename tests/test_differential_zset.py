@@ -572,6 +572,13 @@ def test_generated_geo(diff, diff3, resp3, points, searches):
     d.check("GEODIST", "geo", "m0", f"m{len(points) - 1}", "km")
     for search in searches:
         d.check(*search)
+        if "BYRADIUS" in search:
+            at = search.index("BYRADIUS")
+            radius, unit, options = search[at + 1], search[at + 2], search[at + 3:]
+            if search[2] == "FROMLONLAT":
+                d.check("GEORADIUS", "geo", search[3], search[4], radius, unit, *options)
+            else:
+                d.check("GEORADIUSBYMEMBER_RO", "geo", search[3], radius, unit, *options)
         if not any(opt.startswith("WITH") for opt in search):
             d.check("GEOSEARCHSTORE", "dst", *search[1:], "STOREDIST")
             d.check("ZRANGE", "dst", 0, -1, "WITHSCORES")
