@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from dynamis.kv.blocking import BlockedRequest, block_client, timeout_client
+from dynamis.kv.client import Client
 from dynamis.kv.protocol import (
     ProtocolError,
     Push,
@@ -29,7 +30,7 @@ log = logging.getLogger("dynamis")
 
 class RespConnection(asyncio.Protocol):
     __slots__ = ("server", "transport", "client", "parser", "_execute", "_closed", "_stats", "_soft_limit_since",
-                 "_held", "_block_timer")
+                 "_held", "_block_timer", "_out", "_pushes")
 
     def __init__(self, server: RedisServer) -> None:
         self.server = server
@@ -38,6 +39,8 @@ class RespConnection(asyncio.Protocol):
         self._soft_limit_since: float | None = None
         self._held: list[Any] | None = None  # [requests, protocol error] waiting for CLIENT PAUSE to end
         self._block_timer: asyncio.TimerHandle | None = None  # timeout of a blocked BLPOP, XREAD BLOCK...
+        self._out: list[bytes] | None = None  # replies of the batch being processed (pushes join them in order)
+        self._pushes: list[bytes] | None = None  # pushes waiting for the end of this loop iteration
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
@@ -104,7 +107,36 @@ class RespConnection(asyncio.Protocol):
 
     def _process(self, requests: list[list[bytes]], error: ProtocolError | None) -> None:
         client = self.client
-        out: list[bytes] = []
+        # pushes queued earlier come first; pushes made while this batch runs go between its replies
+        out: list[bytes] = self._pushes or []
+        self._pushes = None
+        self._out = out
+        try:
+            error = self._run_batch(client, requests, error, out)
+        finally:
+            self._out = None
+        client.last_interaction = time.time()
+        if isinstance(error, QueryBufferLimitError):
+            # Redis closes such a client without a reply
+            log.warning("Closing client that reached max query buffer length: %s", client.addr)
+            client.close_after_reply = True
+        elif error is not None:
+            out.append(b"-ERR Protocol error: %s\r\n" % str(error).encode())
+            log.info("Protocol error (%s) from client: %s", error, client.addr)
+            client.close_after_reply = True
+        if out:
+            self._write(out)
+        if client.close_after_reply or client.killed:
+            self.close()
+        elif not client.authenticated:
+            self.parser.authenticated = False
+        else:
+            self.parser.authenticated = True
+
+    def _run_batch(self, client: Client, requests: list[list[bytes]], error: ProtocolError | None,
+                   out: list[bytes]) -> ProtocolError | None:
+        """Execute the requests, appending encoded replies to `out`; stops early when the client blocks,
+        is paused or is closing (the rest is held back). Returns the protocol error still to report."""
         execute = self._execute
         for argv in requests:
             reply = execute(client, argv)
@@ -137,25 +169,7 @@ class RespConnection(asyncio.Protocol):
                 client.deferred_pushes.clear()
             if client.close_after_reply or client.killed:
                 break
-        client.last_interaction = time.time()
-        if isinstance(error, QueryBufferLimitError):
-            # Redis closes such a client without a reply
-            log.warning("Closing client that reached max query buffer length: %s", client.addr)
-            client.close_after_reply = True
-        elif error is not None:
-            out.append(b"-ERR Protocol error: %s\r\n" % str(error).encode())
-            log.info("Protocol error (%s) from client: %s", error, client.addr)
-            client.close_after_reply = True
-        if out:
-            payload = out[0] if len(out) == 1 else b"".join(out)
-            self._stats["total_net_output_bytes"] += len(payload)
-            self.transport.write(payload)
-        if client.close_after_reply or client.killed:
-            self.close()
-        elif not client.authenticated:
-            self.parser.authenticated = False
-        else:
-            self.parser.authenticated = True
+        return error
 
     def _unblocked(self, reply: Any) -> None:
         """The blocked command got its reply (served, timed out, CLIENT UNBLOCK): send it, then run
@@ -168,9 +182,10 @@ class RespConnection(asyncio.Protocol):
         client = self.client
         mode = client.reply_mode
         if mode == "on":
-            payload = encode_reply(reply, client.resp == 3)
-            self._stats["total_net_output_bytes"] += len(payload)
-            self.transport.write(payload)
+            out = self._pushes or []
+            self._pushes = None
+            out.append(encode_reply(reply, client.resp == 3))
+            self._write(out)
         elif mode == "skip":
             client.reply_mode = "on"
         elif mode == "skip-next":
@@ -187,6 +202,24 @@ class RespConnection(asyncio.Protocol):
         else:
             payload = encode_reply(message if isinstance(message, (Push, ReplyError)) else Push(message),
                                    self.client.resp == 3)
+        if self._out is not None:  # this connection's own batch is running: keep the order of its output
+            self._out.append(payload)
+        elif self._pushes is not None:
+            self._pushes.append(payload)
+        else:
+            # one write per connection and loop iteration, as Redis writes in beforeSleep: a PUBLISH
+            # pipeline to 100 subscribers costs 100 syscalls, not 100 per message
+            self._pushes = [payload]
+            asyncio.get_running_loop().call_soon(self._flush_pushes)
+
+    def _flush_pushes(self) -> None:
+        if self._pushes and not self._closed:
+            pushes = self._pushes
+            self._pushes = None
+            self._write(pushes)
+
+    def _write(self, chunks: list[bytes]) -> None:
+        payload = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         self._stats["total_net_output_bytes"] += len(payload)
         self.transport.write(payload)
         if self.client.subscriptions:
