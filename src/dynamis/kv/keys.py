@@ -75,23 +75,27 @@ def _delete_keys(client: Client, keys: list[bytes]) -> int:
     return removed
 
 
-@command("del", -2, "write", keys=(1, -1, 1), categories="@keyspace", group="generic", tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RM delete")
+@command("del", -2, "write", keys=(1, -1, 1), categories="@keyspace", group="generic",
+         tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RM delete")
 def del_command(client: Client, argv: list[bytes]) -> int:
     return _delete_keys(client, argv[1:])
 
 
-@command("unlink", -2, "write fast", keys=(1, -1, 1), categories="@keyspace", group="generic", since="4.0.0", tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RM delete")
+@command("unlink", -2, "write fast", keys=(1, -1, 1), categories="@keyspace", group="generic", since="4.0.0",
+         tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RM delete")
 def unlink_command(client: Client, argv: list[bytes]) -> int:
     return _delete_keys(client, argv[1:])
 
 
-@command("exists", -2, "readonly fast", keys=(1, -1, 1), categories="@keyspace", group="generic", tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RO")
+@command("exists", -2, "readonly fast", keys=(1, -1, 1), categories="@keyspace", group="generic",
+         tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RO")
 def exists_command(client: Client, argv: list[bytes]) -> int:
     peek = client.db.peek
     return sum(1 for key in argv[1:] if peek(key) is not None)
 
 
-@command("touch", -2, "readonly fast", keys=(1, -1, 1), categories="@keyspace", group="generic", since="3.2.1", tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RO")
+@command("touch", -2, "readonly fast", keys=(1, -1, 1), categories="@keyspace", group="generic",
+         since="3.2.1", tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RO")
 def touch_command(client: Client, argv: list[bytes]) -> int:
     lookup = client.db.lookup
     return sum(1 for key in argv[1:] if lookup(key) is not None)
@@ -103,7 +107,8 @@ def type_command(client: Client, argv: list[bytes]) -> str:
     return "none" if value is None else type_name(value)
 
 
-@command("randomkey", 1, "readonly", categories="@keyspace", group="generic", tips="request_policy:all_shards nondeterministic_output")
+@command("randomkey", 1, "readonly", categories="@keyspace", group="generic",
+         tips="request_policy:all_shards nondeterministic_output")
 def randomkey_command(client: Client, argv: list[bytes]) -> bytes | None:
     return client.db.random_key()
 
@@ -196,7 +201,8 @@ def copy_command(client: Client, argv: list[bytes]) -> int:
     return 1
 
 
-@command("move", 3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic", key_flags="RW access update")
+@command("move", 3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic",
+         key_flags="RW access update")
 def move_command(client: Client, argv: list[bytes]) -> int:
     src = client.db
     dst = _db_index(client, argv[2])
@@ -239,7 +245,8 @@ def _live_keys(db: Database, keys: list[bytes]) -> list[bytes]:
     return [key for key in keys if expires.get(key, now + 1) > now]
 
 
-@command("keys", 2, "readonly", categories="@keyspace @dangerous", group="generic", tips="request_policy:all_shards nondeterministic_output_order")
+@command("keys", 2, "readonly", categories="@keyspace @dangerous", group="generic",
+         tips="request_policy:all_shards nondeterministic_output_order")
 def keys_command(client: Client, argv: list[bytes]) -> list[bytes]:
     db = client.db
     pattern = argv[1]
@@ -262,7 +269,8 @@ def _scan_arguments(argv: list[bytes]) -> tuple[int, bytes | None, bytes | None]
     return count, pattern, type_filter
 
 
-@command("scan", -2, "readonly", categories="@keyspace", group="generic", since="2.8.0", tips="nondeterministic_output request_policy:special")
+@command("scan", -2, "readonly", categories="@keyspace", group="generic", since="2.8.0",
+         tips="nondeterministic_output request_policy:special")
 def scan_command(client: Client, argv: list[bytes]) -> list[object]:
     cursor = parse_scan_cursor(argv[1])
     count, pattern, type_filter = _scan_arguments(argv)
@@ -307,8 +315,8 @@ _LFU_SELECTED = ReplyError(
     "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between "
     "policies at runtime LRU and LFU data will take some time to adjust.")
 _LFU_NOT_SELECTED = ReplyError(
-    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching "
-    "between policies at runtime LRU and LFU data will take some time to adjust.")
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when "
+    "switching between policies at runtime LRU and LFU data will take some time to adjust.")
 
 
 @command("encoding", 3, "readonly", keys=(2, 2, 1), parent="object", categories="@keyspace", group="generic",
@@ -445,7 +453,8 @@ def expireat_command(client: Client, argv: list[bytes]) -> int:
     return _expire(client, argv, 0, seconds=True)
 
 
-@command("pexpireat", -3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic", since="2.6.0")
+@command("pexpireat", -3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic",
+         since="2.6.0")
 def pexpireat_command(client: Client, argv: list[bytes]) -> int:
     return _expire(client, argv, 0, seconds=False)
 
@@ -461,12 +470,14 @@ def _ttl(client: Client, key: bytes, in_ms: bool, absolute: bool) -> int:
     return ttl if in_ms else (ttl + 500) // 1000
 
 
-@command("ttl", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic", tips="nondeterministic_output")
+@command("ttl", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic",
+         tips="nondeterministic_output")
 def ttl_command(client: Client, argv: list[bytes]) -> int:
     return _ttl(client, argv[1], in_ms=False, absolute=False)
 
 
-@command("pttl", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic", since="2.6.0", tips="nondeterministic_output")
+@command("pttl", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic", since="2.6.0",
+         tips="nondeterministic_output")
 def pttl_command(client: Client, argv: list[bytes]) -> int:
     return _ttl(client, argv[1], in_ms=True, absolute=False)
 
@@ -524,14 +535,16 @@ def _free_tables(tables: tuple[dict[bytes, Any], ...]) -> None:
         table.clear()
 
 
-@command("flushdb", -1, "write", categories="@keyspace @dangerous", group="server", tips="request_policy:all_shards response_policy:all_succeeded")
+@command("flushdb", -1, "write", categories="@keyspace @dangerous", group="server",
+         tips="request_policy:all_shards response_policy:all_succeeded")
 def flushdb_command(client: Client, argv: list[bytes]) -> str:
     lazy = _flush_async(client, argv)
     client.server.keyspace.dirty += _flush(client.db, lazy)
     return OK
 
 
-@command("flushall", -1, "write", categories="@keyspace @dangerous", group="server", tips="request_policy:all_shards response_policy:all_succeeded")
+@command("flushall", -1, "write", categories="@keyspace @dangerous", group="server",
+         tips="request_policy:all_shards response_policy:all_succeeded")
 def flushall_command(client: Client, argv: list[bytes]) -> str:
     lazy = _flush_async(client, argv)
     keyspace = client.server.keyspace
@@ -539,6 +552,7 @@ def flushall_command(client: Client, argv: list[bytes]) -> str:
     return OK
 
 
-@command("dbsize", 1, "readonly fast", categories="@keyspace", group="server", tips="request_policy:all_shards response_policy:agg_sum")
+@command("dbsize", 1, "readonly fast", categories="@keyspace", group="server",
+         tips="request_policy:all_shards response_policy:agg_sum")
 def dbsize_command(client: Client, argv: list[bytes]) -> int:
     return len(client.db.data)

@@ -139,7 +139,8 @@ def format_human(value: tuple[int, int]) -> bytes:
     return text.encode()
 
 
-def incr_by_float(current: bytes | bytearray | None, increment: bytes, not_float: ReplyError = NOT_FLOAT) -> bytes:
+def incr_by_float(current: bytes | bytearray | None, increment: bytes,
+                  not_float: ReplyError = NOT_FLOAT) -> bytes:
     """The new value of INCRBYFLOAT/HINCRBYFLOAT; `not_float` is the error for a bad current value."""
     base = parse_long_double(current) if current is not None else (0, 0)
     if base is None:

@@ -161,7 +161,8 @@ def _set_generic(client: Client, flags: int, key: bytes, value: bytes, expire: b
     return old if flags & GET else ok_reply
 
 
-@command("set", -3, "write denyoom", keys=(1, 1, 1), categories="@string", group="string", key_flags="RW access update variable_flags")
+@command("set", -3, "write denyoom", keys=(1, 1, 1), categories="@string", group="string",
+         key_flags="RW access update variable_flags")
 def set_command(client: Client, argv: list[bytes]) -> object:
     if len(argv) == 3:
         key = argv[1]
@@ -175,22 +176,26 @@ def set_command(client: Client, argv: list[bytes]) -> object:
     return _set_generic(client, flags, argv[1], argv[2], expire, "set", OK, None)
 
 
-@command("setnx", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string", key_flags="OW insert")
+@command("setnx", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string",
+         key_flags="OW insert")
 def setnx_command(client: Client, argv: list[bytes]) -> object:
     return _set_generic(client, NX, argv[1], argv[2], None, "setnx", 1, 0)
 
 
-@command("setex", 4, "write denyoom", keys=(1, 1, 1), categories="@string", group="string", since="2.0.0", key_flags="OW update")
+@command("setex", 4, "write denyoom", keys=(1, 1, 1), categories="@string", group="string", since="2.0.0",
+         key_flags="OW update")
 def setex_command(client: Client, argv: list[bytes]) -> object:
     return _set_generic(client, EX, argv[1], argv[3], argv[2], "setex", OK, None)
 
 
-@command("psetex", 4, "write denyoom", keys=(1, 1, 1), categories="@string", group="string", since="2.6.0", key_flags="OW update")
+@command("psetex", 4, "write denyoom", keys=(1, 1, 1), categories="@string", group="string", since="2.6.0",
+         key_flags="OW update")
 def psetex_command(client: Client, argv: list[bytes]) -> object:
     return _set_generic(client, PX, argv[1], argv[3], argv[2], "psetex", OK, None)
 
 
-@command("getex", -2, "write fast", keys=(1, 1, 1), categories="@string", group="string", since="6.2.0", key_flags="RW access update")
+@command("getex", -2, "write fast", keys=(1, 1, 1), categories="@string", group="string", since="6.2.0",
+         key_flags="RW access update")
 def getex_command(client: Client, argv: list[bytes]) -> bytes | None:
     flags, expire = parse_set_options(argv, 2, False)
     db = client.db
@@ -215,7 +220,8 @@ def getex_command(client: Client, argv: list[bytes]) -> bytes | None:
     return reply
 
 
-@command("getdel", 2, "write fast", keys=(1, 1, 1), categories="@string", group="string", since="6.2.0", key_flags="RW access delete")
+@command("getdel", 2, "write fast", keys=(1, 1, 1), categories="@string", group="string", since="6.2.0",
+         key_flags="RW access delete")
 def getdel_command(client: Client, argv: list[bytes]) -> bytes | None:
     db = client.db
     key = argv[1]
@@ -229,7 +235,8 @@ def getdel_command(client: Client, argv: list[bytes]) -> bytes | None:
     return reply
 
 
-@command("getset", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string", key_flags="RW access update")
+@command("getset", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string",
+         key_flags="RW access update")
 def getset_command(client: Client, argv: list[bytes]) -> bytes | None:
     db = client.db
     key = argv[1]
@@ -241,7 +248,8 @@ def getset_command(client: Client, argv: list[bytes]) -> bytes | None:
     return reply
 
 
-@command("mget", -2, "readonly fast", keys=(1, -1, 1), categories="@string", group="string", tips="request_policy:multi_shard")
+@command("mget", -2, "readonly fast", keys=(1, -1, 1), categories="@string", group="string",
+         tips="request_policy:multi_shard")
 def mget_command(client: Client, argv: list[bytes]) -> list[bytes | None]:
     lookup = client.db.lookup
     out: list[bytes | None] = []
@@ -258,14 +266,15 @@ def mget_command(client: Client, argv: list[bytes]) -> list[bytes | None]:
     return out
 
 
-def _mset_arity(argv: list[bytes]) -> None:
+def _mset_arity(argv: list[bytes], name: str) -> None:
     if len(argv) % 2 == 0:
-        raise ReplyError(f"ERR wrong number of arguments for '{argv[0].decode('utf-8', 'replace').lower()}' command")
+        raise ReplyError(f"ERR wrong number of arguments for '{name}' command")
 
 
-@command("mset", -3, "write denyoom", keys=(1, -1, 2), categories="@string", group="string", since="1.0.1", tips="request_policy:multi_shard response_policy:all_succeeded", key_flags="OW update")
+@command("mset", -3, "write denyoom", keys=(1, -1, 2), categories="@string", group="string", since="1.0.1",
+         tips="request_policy:multi_shard response_policy:all_succeeded", key_flags="OW update")
 def mset_command(client: Client, argv: list[bytes]) -> str:
-    _mset_arity(argv)
+    _mset_arity(argv, "mset")
     db = client.db
     keyspace = client.server.keyspace
     if keyspace.notify_flags:
@@ -280,9 +289,10 @@ def mset_command(client: Client, argv: list[bytes]) -> str:
     return OK
 
 
-@command("msetnx", -3, "write denyoom", keys=(1, -1, 2), categories="@string", group="string", since="1.0.1", tips="request_policy:multi_shard response_policy:agg_min", key_flags="OW insert")
+@command("msetnx", -3, "write denyoom", keys=(1, -1, 2), categories="@string", group="string", since="1.0.1",
+         tips="request_policy:multi_shard response_policy:agg_min", key_flags="OW insert")
 def msetnx_command(client: Client, argv: list[bytes]) -> int:
-    _mset_arity(argv)
+    _mset_arity(argv, "msetnx")
     db = client.db
     if any(db.lookup(argv[i]) is not None for i in range(1, len(argv), 2)):
         return 0
@@ -307,7 +317,8 @@ def _editable(db: Database, key: bytes, value: bytes | bytearray) -> bytearray:
     return raw
 
 
-@command("append", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string", since="2.0.0", key_flags="RW insert")
+@command("append", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string",
+         since="2.0.0", key_flags="RW insert")
 def append_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     key, tail = argv[1], argv[2]
@@ -364,7 +375,8 @@ def setrange_command(client: Client, argv: list[bytes]) -> int:
 # -- reads -------------------------------------------------------------------------------
 
 
-@command("strlen", 2, "readonly fast", keys=(1, 1, 1), categories="@string", group="string", since="2.2.0", key_flags="RO")
+@command("strlen", 2, "readonly fast", keys=(1, 1, 1), categories="@string", group="string", since="2.2.0",
+         key_flags="RO")
 def strlen_command(client: Client, argv: list[bytes]) -> int:
     value = client.db.lookup(argv[1])
     if value is None:
@@ -431,22 +443,26 @@ def _incr(client: Client, key: bytes, delta: int) -> int:
     return new
 
 
-@command("incr", 2, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string", key_flags="RW access update")
+@command("incr", 2, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string",
+         key_flags="RW access update")
 def incr_command(client: Client, argv: list[bytes]) -> int:
     return _incr(client, argv[1], 1)
 
 
-@command("decr", 2, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string", key_flags="RW access update")
+@command("decr", 2, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string",
+         key_flags="RW access update")
 def decr_command(client: Client, argv: list[bytes]) -> int:
     return _incr(client, argv[1], -1)
 
 
-@command("incrby", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string", key_flags="RW access update")
+@command("incrby", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string",
+         key_flags="RW access update")
 def incrby_command(client: Client, argv: list[bytes]) -> int:
     return _incr(client, argv[1], int_arg(argv[2]))
 
 
-@command("decrby", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string", key_flags="RW access update")
+@command("decrby", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string",
+         key_flags="RW access update")
 def decrby_command(client: Client, argv: list[bytes]) -> int:
     delta = int_arg(argv[2])
     if delta == INT64_MIN:
