@@ -74,6 +74,16 @@ def test_create_table_errors(client: Any, make_table: Any) -> None:
         "must have length greater than or equal to 3")
 
 
+def test_key_attribute_names_are_limited_to_255_bytes(client: Any) -> None:
+    long_name = "k" * 256
+    code, message = error(client.create_table, TableName=unique_name(), BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": long_name, "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": long_name, "AttributeType": "S"}])
+    assert code == "ValidationException" and message.startswith("2 validation errors detected: ")
+    assert f"Value '{long_name}' at 'keySchema.1.member.attributeName' failed to satisfy constraint: Member must " \
+           "have length less than or equal to 255" in message
+
+
 def test_list_tables_pagination(client: Any, make_table: Any) -> None:
     names = sorted(make_table(TableName=f"lst-{i:02d}") for i in range(5))
     first = client.list_tables(ExclusiveStartTableName="lst-", Limit=2)

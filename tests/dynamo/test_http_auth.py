@@ -125,3 +125,25 @@ def test_connection_close_and_bad_requests(dynamo_server: DynamoServer) -> None:
     assert bad.startswith(b"HTTP/1.1 400")
     (huge,) = _raw(dynamo_server.port, b"POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n", 1)
     assert huge.startswith(b"HTTP/1.1 413")
+
+
+async def test_aiohttp_client_with_botocore_signing(endpoint: str) -> None:
+    """aiobotocore's transport: an aiohttp client session sending botocore-signed requests."""
+    import aiohttp
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    async with aiohttp.ClientSession() as session:
+        for operation, body in (("ListTables", {}), ("DescribeTable", {"TableName": "nosuchtable"})):
+            request = AWSRequest(method="POST", url=endpoint + "/", data=json.dumps(body), headers={
+                "X-Amz-Target": f"DynamoDB_20120810.{operation}", "Content-Type": "application/x-amz-json-1.0"})
+            SigV4Auth(Credentials("a", "b"), "dynamodb", "us-east-1").add_auth(request)
+            async with session.post(endpoint + "/", data=request.body, headers=dict(request.headers)) as response:
+                payload = await response.read()
+                assert response.headers["x-amz-crc32"] == str(zlib.crc32(payload))
+                if operation == "ListTables":
+                    assert response.status == 200 and "TableNames" in json.loads(payload)
+                else:
+                    assert response.status == 400
+                    assert json.loads(payload)["__type"].endswith("#ResourceNotFoundException")

@@ -291,6 +291,13 @@ class DynamoEngine:
             if kind not in ("HASH", "RANGE"):
                 errors.append(f"Value '{kind}' at 'keySchema.{i + 1}.member.keyType' failed to satisfy "
                               "constraint: Member must satisfy enum value set: [HASH, RANGE]")
+        for field, entries in (("attributeDefinitions", definitions), ("keySchema", schema)):
+            for i, entry in enumerate(entries or []):
+                attribute = entry.get("AttributeName")
+                if not isinstance(attribute, str) or not 1 <= len(attribute.encode()) <= 255:
+                    bound = "less than or equal to 255" if attribute else "greater than or equal to 1"
+                    errors.append(f"Value '{attribute}' at '{field}.{i + 1}.member.attributeName' failed to "
+                                  f"satisfy constraint: Member must have length {bound}")
         if errors:
             raise _constraint_errors(errors)
         if body.get("LocalSecondaryIndexes") or body.get("GlobalSecondaryIndexes"):
