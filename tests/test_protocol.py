@@ -11,7 +11,10 @@ import time
 
 import pytest
 import redis
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from dynamis.kv.protocol import ProtocolLimits, RequestParser
 from tests.helpers import RawConnection, encode_command
 
 
@@ -201,3 +204,36 @@ def test_huge_count_frame_is_read_without_stalling(server):
     assert conn.read_reply()[0] == b":0\r\n"
     assert conn.read_reply()[0] == b"+PONG\r\n"
     conn.close()
+
+
+_ARG = st.binary(min_size=0, max_size=40)
+_REQUEST = st.one_of(
+    st.lists(_ARG, min_size=1, max_size=5).map(lambda args: ("resp", args)),
+    st.sampled_from([("inline", [b"PING"]), ("inline", [b"ECHO", b"a b"]), ("empty", [])]),
+)
+
+
+def _wire(kind: str, args: list[bytes]) -> bytes:
+    if kind == "resp":
+        return encode_command(args)
+    if kind == "empty":
+        return b"\r\n"
+    return b"ECHO \"a b\"\r\n" if args[0] == b"ECHO" else b"PING\r\n"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_REQUEST, min_size=1, max_size=12), st.lists(st.integers(1, 40), min_size=1, max_size=30))
+def test_chunking_does_not_change_requests(requests, cuts):
+    """However the bytes are split into reads, the parser yields the same requests (RESP and inline mixed)."""
+    stream = b"".join(_wire(kind, args) for kind, args in requests)
+    expected = [args for kind, args in requests if kind != "empty"]
+    parser = RequestParser(ProtocolLimits(512 * 1024 * 1024, 1024**3))
+    got: list[list[bytes]] = []
+    pos = 0
+    i = 0
+    while pos < len(stream):
+        size = cuts[i % len(cuts)]
+        got += parser.feed(stream[pos : pos + size])
+        pos += size
+        i += 1
+    assert got == expected

@@ -32,6 +32,12 @@ def serve(config_file: str | None, directives: tuple[str, ...]) -> None:
     args = list(directives)
     if args and not args[0].startswith("--"):
         config_file, args = args[0], args[1:]  # `dynamis serve redis.conf --port 7000`, like redis-server
+    if "--config" in args:  # after a directive, click leaves `--config FILE` among the directives
+        at = args.index("--config")
+        if at + 1 >= len(args):
+            click.echo("*** FATAL CONFIG FILE ERROR *** --config needs a file name", err=True)
+            sys.exit(1)
+        config_file, args = args[at + 1], args[:at] + args[at + 2 :]
     try:
         if config_file:
             config.load_file(config_file)

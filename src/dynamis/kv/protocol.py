@@ -116,7 +116,12 @@ def _encode(r: object, out: list[bytes], resp3: bool) -> None:
     elif t is Raw:
         out.append(r)
     elif isinstance(r, ReplyError):
-        out.append(b"-%s\r\n" % r.message.encode())
+        message = r.message
+        if "\r" in message or "\n" in message:
+            # addReplyErrorFormat: a newline inside an error (from user input) would end the frame early
+            message = message.strip("\r\n").replace("\r", " ").replace("\n", " ")
+        # surrogateescape: user bytes that are not UTF-8 go back out as the bytes they were
+        out.append(b"-%s\r\n" % message.encode("utf-8", "surrogateescape"))
     elif t is float:
         text = format_double(r)
         out.append(b",%s\r\n" % text if resp3 else b"$%d\r\n%s\r\n" % (len(text), text))
@@ -276,11 +281,23 @@ class RequestParser:
     def feed(self, data: bytes) -> list[list[bytes]]:
         """Return the complete requests in `data` (plus what was buffered). Raises ProtocolError."""
         requests: list[list[bytes]] = []
+        if self._hold:
+            data = self._hold + data
+            self._hold = b""
+        # A read ending inside what may be a `*<count>` header keeps it back for the next read: hiredis then
+        # never sees half a header, so the huge-count check sees every header whole.
+        line_end = data.rfind(b"\n") + 1
+        tail = b""
+        if data[line_end : line_end + 1] == b"*" and len(data) - line_end <= _HOLD_MAX:
+            data, tail = data[:line_end], data[line_end:]
         try:
-            return self._parse(data, requests)
+            if data:
+                self._parse(data, requests)
         except ProtocolError as exc:
             exc.requests = requests
             raise
+        self._hold += tail
+        return requests
 
     def _parse(self, data: bytes, requests: list[list[bytes]], checked: bool = False) -> list[list[bytes]]:
         if self._big is not None:
@@ -288,9 +305,6 @@ class RequestParser:
             if not rest:
                 return requests
             data = rest  # the big frame is complete: a frame boundary
-        if self._hold:
-            data = self._hold + data
-            self._hold = b""
         at_boundary = not self._partial
         if self._inline or (at_boundary and data[:1] != b"*"):
             data = self._feed_inline(self._inline + data, requests)
@@ -298,13 +312,6 @@ class RequestParser:
                 return requests
             at_boundary = True
             checked = False  # the frames after an inline request have not been looked at yet
-        # A read ending inside what may be a `*<count>` header keeps it back for the next read: hiredis then
-        # never sees half a header, so the huge-count check below sees every header whole.
-        line_end = data.rfind(b"\n") + 1
-        if data[line_end : line_end + 1] == b"*" and len(data) - line_end <= _HOLD_MAX:
-            data, self._hold = data[:line_end], data[line_end:]
-            if not data:
-                return requests
         if at_boundary and not checked and (not self.authenticated or _LAX_ELEMENT.search(data) is not None):
             # hiredis would take a `+`/`=`/`(` element as a bulk, and knows no auth limits: walk it as Redis does
             return self._parse_checked(data, requests)
@@ -336,7 +343,12 @@ class RequestParser:
                     break
                 if req:
                     requests.append(req)
-            elif req is not None:  # None: `*-1`, skipped as Redis skips counts <= 0
+                elif at_boundary:  # `*0`, or a RESP3 `~0` / `>0` that Redis reads as an inline command
+                    bad = True
+                    break
+            elif req is not None or at_boundary:
+                # not an array (`:1`), or None, which is `*-1` but also `$-1` or `_` (inline commands to
+                # Redis): read this buffer as Redis does. A None inside a continued frame is `*-1`, skipped.
                 bad = True
                 break
             if not reader.has_data():
@@ -349,8 +361,18 @@ class RequestParser:
                 # hiredis refused (or misread) a frame: redo this read frame by frame, as Redis reads it
                 del requests[base:]
                 return self._parse_checked(data, requests)
-            error = _walk_frames(data, self.limits.max_bulk_len, True)[1] if at_boundary else None
-            raise ProtocolError(error or "invalid bulk length")
+            offset = 0 if at_boundary else _frames_end(data, requests[base:])
+            if offset is None:
+                raise ProtocolError("invalid bulk length")
+            self._reader = hiredis.Reader()
+            self._partial = False
+            self._tail = None
+            rest = data[offset:]
+            if rest[:1] != b"*":
+                # an inline request follows a frame that began in an earlier read (redis-cli --pipe ends its
+                # stream with an empty line before its ECHO): go on from there, as Redis does
+                return self._parse(rest, requests)
+            raise ProtocolError(_walk_frames(rest, self.limits.max_bulk_len, True)[1] or "invalid bulk length")
         self._partial = True
         # Refuse the incomplete frame as soon as its declared sizes break a limit, as Redis does. Its
         # start is kept while it is small so that the next reads are checked too; past that (or for a
@@ -365,6 +387,12 @@ class RequestParser:
             offset, error = _walk_frames(tail, self.limits.max_bulk_len, True)
             if error is not None:
                 raise ProtocolError(error)
+            if tail[offset : offset + 1] != b"*":
+                # no frame follows the complete ones but an inline command (`$2`, `_x` ...): Redis runs it
+                self._reader = hiredis.Reader()
+                self._partial = False
+                self._tail = None
+                return self._parse(tail[offset:], requests)
             self._tail = tail[offset:]
         buffered = reader.len()
         if buffered > self.limits.max_query_buffer:
@@ -433,6 +461,8 @@ class RequestParser:
         """Consume inline lines from `buf`; return the rest when a RESP frame starts."""
         while buf and buf[:1] != b"*":
             end = buf.find(b"\n")
+            if end >= 0 and buf.find(b"\0", 0, end) >= 0:
+                end = -1  # Redis finds the end with strchr(), which stops at a NUL: the line never ends
             if end < 0:
                 if len(buf) > MAX_INLINE_SIZE:
                     raise ProtocolError("too big inline request")
@@ -446,6 +476,28 @@ class RequestParser:
                 requests.append(args)
         self._inline = b""
         return buf
+
+
+def _encode_request(args: list[bytes]) -> bytes:
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+
+
+def _frames_end(data: bytes, completed: list[list[bytes]]) -> int | None:
+    """Where in `data` the frames that hiredis completed from it end, the first of them having begun in an
+    earlier read (hiredis does not say how far it read). None when that cannot be told."""
+    if not completed:
+        return None
+    first = _encode_request(completed[0])
+    after = b"".join(_encode_request(r) for r in completed[1:])
+    if len(first) > 1 << 20:
+        return None
+    # the read starts inside `first`: the longest prefix of `data` that ends it, followed by the others
+    k = min(len(first), len(data))
+    while k > 0:
+        if first.endswith(data[:k]) and data.startswith(after, k):
+            return k + len(after)
+        k = data.rfind(b"\n", 0, k - 1) + 1
+    return None
 
 
 def _read_line(buf: bytes, pos: int) -> tuple[bytes | None, int]:
@@ -550,10 +602,3 @@ def _walk_frames(buf: bytes, max_bulk_len: int, authenticated: bool,
         if args and requests is not None:
             requests.append(args)
     return pos, None
-
-
-def _read_line(buf: bytes, pos: int) -> tuple[bytes | None, int]:
-    end = buf.find(b"\r\n", pos)
-    if end < 0:
-        return None, pos
-    return buf[pos:end], end + 2
