@@ -77,6 +77,23 @@ def _table_name(body: dict[str, Any]) -> str:
     return name
 
 
+def _required(body: dict[str, Any], field: str, wire: str) -> Any:
+    """A parameter DynamoDB requires, with its null-constraint error when absent."""
+    value = body.get(field)
+    if value is None:
+        raise _constraint_errors([f"Value null at '{wire}' failed to satisfy constraint: Member must not be null"])
+    return value
+
+
+def _request_items(body: dict[str, Any]) -> dict[str, Any]:
+    """The RequestItems map of a batch operation: present and not empty."""
+    requests = _required(body, "RequestItems", "requestItems")
+    if not requests:
+        raise _constraint_errors(["Value '{}' at 'requestItems' failed to satisfy constraint: Member must have "
+                                  "length greater than or equal to 1"])
+    return requests
+
+
 def _enum(body: dict[str, Any], field: str, wire: str, allowed: tuple[str, ...]) -> Any:
     value = body.get(field)
     if value is not None and value not in allowed:
@@ -573,9 +590,7 @@ class DynamoEngine:
 
     async def put_item(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         table = self._table(body, region)
-        item = body.get("Item")
-        if item is None:
-            raise _constraint_errors(["Value null at 'item' failed to satisfy constraint: Member must not be null"])
+        item = _required(body, "Item", "item")
         size = check_item(item)
         key = table.item_key(item)
         if size > MAX_ITEM_BYTES:
@@ -609,9 +624,7 @@ class DynamoEngine:
 
     async def get_item(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         table = self._table(body, region)
-        if body.get("Key") is None:
-            raise _constraint_errors(["Value null at 'key' failed to satisfy constraint: Member must not be null"])
-        key = table.request_key(body["Key"])
+        key = table.request_key(_required(body, "Key", "key"))
         request = _Request(body)
         paths = request.projection()
         request.ctx.finish()
@@ -624,9 +637,7 @@ class DynamoEngine:
 
     async def delete_item(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         table = self._table(body, region)
-        if body.get("Key") is None:
-            raise _constraint_errors(["Value null at 'key' failed to satisfy constraint: Member must not be null"])
-        key = table.request_key(body["Key"])
+        key = table.request_key(_required(body, "Key", "key"))
         returns = self._return_values(body, ("NONE", "ALL_OLD"))
         request = _Request(body)
         condition = request.condition()
@@ -648,9 +659,7 @@ class DynamoEngine:
 
     async def update_item(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         table = self._table(body, region)
-        if body.get("Key") is None:
-            raise _constraint_errors(["Value null at 'key' failed to satisfy constraint: Member must not be null"])
-        key = table.request_key(body["Key"])
+        key = table.request_key(_required(body, "Key", "key"))
         key_item = dict(body["Key"])
         returns = self._return_values(body, ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"))
         request = _Request(body)
@@ -852,12 +861,7 @@ class DynamoEngine:
 
     # -- batches ------------------------------------------------------------------------------------
     async def batch_get_item(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        requests = body.get("RequestItems")
-        if not requests:
-            raise _constraint_errors(["Value null at 'requestItems' failed to satisfy constraint: Member must not "
-                                      "be null" if requests is None else
-                                      "Value '{}' at 'requestItems' failed to satisfy constraint: Member must have "
-                                      "length greater than or equal to 1"])
+        requests = _request_items(body)
         if sum(len(r.get("Keys") or []) for r in requests.values()) > 100:
             raise validation("Too many items requested for the BatchGetItem call")
         plans = []
@@ -906,12 +910,7 @@ class DynamoEngine:
         return result
 
     async def batch_write_item(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        requests = body.get("RequestItems")
-        if not requests:
-            raise _constraint_errors(["Value null at 'requestItems' failed to satisfy constraint: Member must not "
-                                      "be null" if requests is None else
-                                      "Value '{}' at 'requestItems' failed to satisfy constraint: Member must have "
-                                      "length greater than or equal to 1"])
+        requests = _request_items(body)
         if sum(len(r) for r in requests.values()) > 25:
             raise validation("Too many items requested for the BatchWriteItem call")
         plans: list[tuple[Table, Key, int | None, bytes | None]] = []
