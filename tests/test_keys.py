@@ -394,3 +394,34 @@ def test_populated_keys_share_one_access_clock(server, r):
     assert r.object("idletime", "pop:2") == 30
     r.rename("pop:3", "moved")
     assert r.object("idletime", "moved") == 0
+
+
+def test_keyspace_events_differential(diff, redis_oracle_port, server):
+    """The keyspace notifications of string, key and expiry commands, byte for byte as Redis sends them."""
+    from tests.helpers import RawConnection
+
+    subscribers = [RawConnection(redis_oracle_port), RawConnection(server.port)]
+    diff.check("CONFIG", "SET", "notify-keyspace-events", "KEA")
+    try:
+        for sub in subscribers:
+            sub.call("PSUBSCRIBE", "__key*__:*")
+        diff.check_all([
+            ("SET", "a", "1"), ("SET", "a", "2", "EX", "100"), ("SET", "a", "3", "NX"), ("SETNX", "b", "x"),
+            ("SETEX", "c", "100", "x"), ("GETSET", "a", "4"), ("APPEND", "a", "5"), ("SETRANGE", "a", "0", "9"),
+            ("INCR", "n"), ("DECRBY", "n", "3"), ("INCRBYFLOAT", "n", "1.5"), ("MSET", "x", "1", "y", "2"),
+            ("MSETNX", "z", "1"), ("GETEX", "a", "EX", "50"), ("GETEX", "a", "PERSIST"), ("GETEX", "x", "PXAT", "1"),
+            ("GETDEL", "y"), ("DEL", "z", "nokey"), ("UNLINK", "b"), ("EXPIRE", "c", "500"), ("PERSIST", "c"),
+            ("PEXPIRE", "c", "-1"), ("SET", "r", "1"), ("RENAME", "r", "s"), ("RENAMENX", "s", "t"),
+            ("COPY", "t", "u"), ("COPY", "t", "u", "DB", "1"), ("MOVE", "u", "2"), ("EXPIREAT", "t", "1"),
+            ("SET", "v", "1", "PX", "1"),
+        ])
+        time.sleep(0.05)
+        diff.check("GET", "v")
+        time.sleep(0.1)
+        expected, actual = (sub.read_all(0.3) for sub in subscribers)
+        assert expected.count(b"pmessage") > 60
+        assert actual == expected
+    finally:
+        diff.check("CONFIG", "SET", "notify-keyspace-events", "")
+        for sub in subscribers:
+            sub.close()
