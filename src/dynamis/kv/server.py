@@ -369,5 +369,5 @@ def _monitor_escape(arg: bytes) -> str:
         elif 32 <= b < 127:
             out.append(chr(b))
         else:
-            out.append("\\x%02x" % b)
+            out.append(f"\\x{b:02x}")
     return "".join(out)
