@@ -26,6 +26,7 @@ import logging
 import math
 import re
 import select
+import sys
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -70,6 +71,7 @@ UNKILLABLE = ReplyError(
     "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the "
     "script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
 NOSCRIPT = ReplyError("NOSCRIPT No matching script. Please use EVAL.")
+_SCRIPT_RECURSION = 10000
 
 # The sandbox and the redis API, run once per Lua state. `py` holds the Python side.
 _PRELUDE = r"""
@@ -354,6 +356,13 @@ def _to_int64(n: int | float) -> int:
     return n if -(2**63) <= n < 2**63 else INT64_MIN
 
 
+def _number_arg(n: int | float) -> bytes:
+    """A Lua number as a command argument: C's %.17g (0/0 is -nan on x86)."""
+    if n != n and math.copysign(1.0, n) < 0:
+        return b"-nan"
+    return b"%.17g" % n
+
+
 def _error_table_message(message: str) -> str:
     """luaPushErrorBuff: an error reply as the `err` field Lua sees ("CODE message")."""
     if message.startswith("-"):
@@ -505,7 +514,7 @@ class LuaEngine:
             if t is bytes:
                 argv.append(a)
             elif t is int or t is float:
-                argv.append(b"%.17g" % a)
+                argv.append(_number_arg(a))
             else:
                 return self._error("Lua redis lib command arguments must be strings or integers", raise_error)
         if ctx is None:
@@ -635,6 +644,8 @@ class LuaEngine:
             return error if error is not None else Raw(b"".join(out))
         if lua_type(result) == "table":
             message = result[b"err"]
+            if isinstance(message, (int, float)) and not isinstance(message, bool):
+                message = f"{message:.14g}".encode()  # lua_isstring holds for numbers
             text = _bulk_text(message) if isinstance(message, bytes) else ""
             source, line = result[b"source"], result[b"line"]
             if not text.startswith("-"):
@@ -1043,6 +1054,9 @@ class Scripting:
         ctx.deadline = ctx.start + threshold / 1000.0 if threshold > 0 else math.inf
         runner = engine.run_eval if is_eval else engine.run_function
         self.running = engine.ctx = ctx
+        recursion_limit = sys.getrecursionlimit()
+        # nested values (cjson's 1000 levels, cmsgpack, deep replies) are walked recursively
+        sys.setrecursionlimit(recursion_limit + _SCRIPT_RECURSION)
         try:
             ok, result = runner(function, nkeys, *argv[3:])
             reply = engine.reply_of(ok, result, ctx)
@@ -1052,6 +1066,7 @@ class Scripting:
         except LuaError as exc:  # an error in the error handler itself (e.g. out of memory)
             return ReplyError(f"ERR Error running script {name}, {str(exc)[:100]}")
         finally:
+            sys.setrecursionlimit(recursion_limit)
             engine.ctx = None
             self.running = None
             if self.server.busy_script is ctx:
