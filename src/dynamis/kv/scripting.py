@@ -312,10 +312,6 @@ function api.load_library(f)
   return true
 end
 
-function api.table_type(t)
-  return type(t)
-end
-
 return api
 """
 
@@ -378,11 +374,10 @@ class RunContext:
     """One script execution (Redis's scriptRunCtx)."""
 
     __slots__ = ("caller", "fake", "is_eval", "read_only", "name", "argv", "start", "deadline", "wrote", "killed",
-                 "resp3", "engine")
+                 "resp3")
 
-    def __init__(self, engine: LuaEngine, caller: Client, fake: Client, is_eval: bool, read_only: bool,
-                 name: str, argv: list[bytes]) -> None:
-        self.engine = engine
+    def __init__(self, caller: Client, fake: Client, is_eval: bool, read_only: bool, name: str,
+                 argv: list[bytes]) -> None:
         self.caller = caller
         self.fake = fake
         self.is_eval = is_eval
@@ -399,7 +394,7 @@ class RunContext:
 class LuaEngine:
     """One sandboxed Lua state with the redis API (the EVAL one or the FUNCTION one)."""
 
-    def __init__(self, scripting: Scripting, mode: str) -> None:
+    def __init__(self, scripting: Scripting) -> None:
         self.scripting = scripting
         self.server = scripting.server
         self.lua = lua = LuaRuntime(encoding=None, register_eval=False, register_builtins=False,
@@ -474,7 +469,6 @@ class LuaEngine:
         if self.ctx is not None:
             self.ctx.resp3 = resp == 3
             self.ctx.fake.resp = resp
-        return None
 
     def _error_reply(self, *args: Any) -> Any:
         if len(args) != 1 or type(args[0]) is not bytes:
@@ -520,11 +514,10 @@ class LuaEngine:
         if ctx is None:
             return self._error("redis.call/pcall can only be called inside a script invocation", raise_error)
         cmd = cmdtable.lookup(argv)
-        if cmd is None or cmd.handler is None:
-            if cmd is None or len(argv) == 1:
-                return self._error("Unknown Redis command called from script" if cmd is None else
-                                   "Wrong number of args calling Redis command from script", raise_error)
-            return self._error("Unknown Redis command called from script", raise_error)
+        if cmd is None or cmd.handler is None:  # a container alone (OBJECT) lacks its subcommand
+            wrong_arity = cmd is not None and len(argv) == 1
+            return self._error("Wrong number of args calling Redis command from script" if wrong_arity else
+                               "Unknown Redis command called from script", raise_error)
         arity = cmd.arity
         if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
             return self._error("Wrong number of args calling Redis command from script", raise_error)
@@ -600,7 +593,7 @@ class LuaEngine:
         if isinstance(reply, ReplyError):
             return self._table_from({b"err": _error_table_message("-" + reply.message).encode()})
         if t is Raw:
-            return self._to_lua(_parse_resp(bytes(reply), resp3), resp3)
+            return self._to_lua(_parse_resp(bytes(reply)), resp3)
         if isinstance(reply, str):
             return self._table_from({b"ok": reply.encode()})
         if isinstance(reply, list):
@@ -790,7 +783,6 @@ def _lua_log(*args: Any) -> None:
     parts = [a if isinstance(a, bytes) else f"{a:.14g}".encode() for a in args[1:]
              if isinstance(a, (bytes, int, float)) and not isinstance(a, bool)]
     log.log(_LOG_LEVELS[level], "%s", b" ".join(parts).decode("utf-8", "replace"))
-    return None
 
 
 def _lua_sha1hex(*args: Any) -> bytes:
@@ -884,7 +876,7 @@ def _valid_name(name: bytes) -> bool:
     return bool(name) and all(c == 95 or 48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122 for c in name)
 
 
-def _parse_resp(data: bytes, resp3: bool) -> Any:
+def _parse_resp(data: bytes) -> Any:
     """A Raw reply back into reply values (for redis.call of a command that pre-encodes)."""
     value, _ = _parse_resp_at(data, 0)
     return value
@@ -961,22 +953,18 @@ class Scripting:
     @property
     def eval_engine(self) -> LuaEngine:
         if self._eval_engine is None:
-            self._eval_engine = LuaEngine(self, "eval")
+            self._eval_engine = LuaEngine(self)
         return self._eval_engine
 
     @property
     def function_engine(self) -> LuaEngine:
         if self._function_engine is None:
-            self._function_engine = LuaEngine(self, "function")
+            self._function_engine = LuaEngine(self)
         return self._function_engine
 
     def flush_scripts(self) -> None:
         self.scripts.clear()
         self._eval_engine = None
-
-    def memory(self) -> int:
-        engine = self._eval_engine
-        return int(engine.lua.eval("collectgarbage('count')") * 1024) if engine is not None else 0
 
     # -- EVAL ---------------------------------------------------------------------------------
 
@@ -1049,7 +1037,7 @@ class Scripting:
     def run(self, client: Client, engine: LuaEngine, function: Any, argv: list[bytes], nkeys: int, is_eval: bool,
             read_only: bool, name: str) -> Any:
         """Run a script for `client` on the loop thread and return its reply."""
-        ctx = RunContext(engine, client, self.fake_client(client), is_eval, read_only, name, argv)
+        ctx = RunContext(client, self.fake_client(client), is_eval, read_only, name, argv)
         threshold = self.server.config["busy-reply-threshold"]
         ctx.deadline = ctx.start + threshold / 1000.0 if threshold > 0 else math.inf
         runner = engine.run_eval if is_eval else engine.run_function
