@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.helpers import RawConnection
+from tests.helpers import RawConnection, encode_command
 
 
 def _push(conn):
@@ -123,3 +123,17 @@ def test_flush_sends_null_invalidation(server, cmd):
     server.client().execute_command(*cmd)
     assert _push(conn) == [b"invalidate", None]
     conn.close()
+
+
+def test_bcast_batches_keys_of_one_loop_iteration(server):
+    conn = RawConnection(server.port)
+    conn.call("HELLO", "3")
+    conn.call("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "b:", "NOLOOP")
+    conn.call("SET", "b:own", "1")  # NOLOOP: not reported back
+    other = RawConnection(server.port)
+    other.send(b"".join(encode_command(["SET", f"b:{i}", "x"]) for i in range(3)))
+    for _ in range(3):
+        other.read_reply()
+    assert _push(conn) == [b"invalidate", [b"b:0", b"b:1", b"b:2"]]
+    conn.close()
+    other.close()

@@ -340,6 +340,8 @@ class RedisServer:
                         db.active_expire(deadline)
                     if time.perf_counter() > deadline:
                         break
+                if self._ready_keys:  # a deleted stream wakes its XREADGROUP waiters now, not at the next command
+                    blocking.serve_ready_keys(self.keyspace)
             timeout = self.config["timeout"]
             if timeout:
                 now = time.time()

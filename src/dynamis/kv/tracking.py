@@ -9,6 +9,7 @@ keys without their database.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from dynamis.kv.args import SYNTAX, parse_int64
@@ -30,6 +31,9 @@ class Tracking:
         self.server = server
         self.table: dict[bytes, set[int]] = {}  # key -> ids of clients that may cache it
         self.prefixes: dict[bytes, set[int]] = {}  # BCAST prefix -> client ids
+        # BCAST invalidations wait for the end of the loop iteration and go out as one message per
+        # prefix and client, as Redis's trackingBroadcastInvalidationMessages: prefix -> key -> writer id
+        self.pending: dict[bytes, dict[bytes, int]] = {}
         self.clients = 0
 
     def enable(self, client: Client) -> None:
@@ -80,9 +84,24 @@ class Tracking:
         ids = self.table.pop(key, None)
         if ids:
             self.invalidate(key, ids, current)
-        for prefix, ids in self.prefixes.items():
+        for prefix in self.prefixes:
             if key.startswith(prefix):
-                self.invalidate(key, ids, current)
+                if not self.pending:
+                    asyncio.get_running_loop().call_soon(self.broadcast)
+                self.pending.setdefault(prefix, {})[key] = current.id if current is not None else 0
+
+    def broadcast(self) -> None:
+        """Send the BCAST invalidations collected during this loop iteration."""
+        pending, self.pending = self.pending, {}
+        clients = self.server.clients
+        for prefix, keys in pending.items():
+            for client_id in self.prefixes.get(prefix, ()):
+                client = clients.get(client_id)
+                if client is None or not client.tracking:
+                    continue
+                wanted = [k for k, writer in keys.items() if not (client.tracking_noloop and writer == client_id)]
+                if wanted:
+                    self.send(client, wanted, None)
 
     def invalidate(self, key: bytes | None, ids: set[int], current: Client | None) -> None:
         clients = self.server.clients
