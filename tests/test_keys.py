@@ -425,3 +425,42 @@ def test_keyspace_events_differential(diff, redis_oracle_port, server):
         diff.check("CONFIG", "SET", "notify-keyspace-events", "")
         for sub in subscribers:
             sub.close()
+
+
+def _info_field(conn, name: str) -> bytes:
+    info = _parse(conn.call("INFO", "stats"))
+    return next(line for line in info.split(b"\r\n") if line.startswith(name.encode() + b":"))
+
+
+def test_keyspace_hits_and_misses_differential(diff):
+    diff.check("CONFIG", "RESETSTAT")
+    diff.check_all([
+        ("SET", "a", "1"), ("GET", "a"), ("GET", "nokey"), ("MGET", "a", "nokey", "a"), ("EXISTS", "a", "nokey"),
+        ("TYPE", "a"), ("TYPE", "nokey"), ("TTL", "a"), ("PTTL", "nokey"), ("EXPIRETIME", "a"),
+        ("OBJECT", "ENCODING", "a"), ("OBJECT", "ENCODING", "nokey"), ("TOUCH", "a", "nokey"), ("STRLEN", "a"),
+        ("GETRANGE", "nokey", "0", "1"), ("LCS", "a", "nokey"), ("GETEX", "a"), ("GETDEL", "nokey"),
+        ("GETSET", "a", "2"), ("SET", "a", "3", "GET"), ("COPY", "a", "b"), ("INCR", "n"), ("APPEND", "a", "x"),
+        ("SETRANGE", "a", "1", "y"), ("DEL", "a"), ("EXPIRE", "b", "100"), ("PERSIST", "b"), ("RENAME", "b", "c"),
+        ("SETNX", "c", "1"), ("MSETNX", "c", "1"), ("INCRBYFLOAT", "f", "1"), ("GETDEL", "c"),
+    ])
+    for field in ("keyspace_hits", "keyspace_misses"):
+        assert _info_field(diff.dynamis, field) == _info_field(diff.redis, field)
+
+
+def test_keymiss_event_differential(diff, redis_oracle_port, server):
+    from tests.helpers import RawConnection
+
+    subscribers = [RawConnection(redis_oracle_port), RawConnection(server.port)]
+    diff.check("CONFIG", "SET", "notify-keyspace-events", "Em")
+    try:
+        for sub in subscribers:
+            sub.call("SUBSCRIBE", "__keyevent@0__:keymiss")
+        diff.check_all([("GET", "m1"), ("MGET", "m2", "m3"), ("EXISTS", "m4"), ("TTL", "m5"),
+                        ("OBJECT", "ENCODING", "m6"), ("INCR", "m7"), ("GETDEL", "m8"), ("SET", "m9", "v", "GET")])
+        expected, actual = (sub.read_all(0.3) for sub in subscribers)
+        assert expected.count(b"keymiss") >= 5
+        assert actual == expected
+    finally:
+        diff.check("CONFIG", "SET", "notify-keyspace-events", "")
+        for sub in subscribers:
+            sub.close()

@@ -56,8 +56,8 @@ def parse_notify_flags(text: str) -> str:
     """notify-keyspace-events: validate and expand `A`; the canonical rendering is Redis's."""
     flags = set()
     for ch in text:
-        if ch == "A":
-            flags.update("g$lshzxetmd")
+        if ch == "A":  # every class but key-miss (m) and new-key (n) events, as Redis's NOTIFY_ALL
+            flags.update("g$lshzxetd")
         elif ch in NOTIFY_CLASSES:
             flags.add(ch)
         else:
@@ -66,13 +66,12 @@ def parse_notify_flags(text: str) -> str:
 
 
 def render_notify_flags(flags: str) -> str:
-    out = ""
-    if set("g$lshzxetmd") <= set(flags):
+    """Redis's keyspaceEventsFlagsToString (which omits `n` after `A`)."""
+    if set("g$lshzxetd") <= set(flags):
         out = "A"
     else:
-        out = "".join(c for c in "g$lshzxetmd" if c in flags)
-    out += "".join(c for c in "KEn" if c in flags)
-    return out
+        out = "".join(c for c in "g$lshzxetdn" if c in flags)
+    return out + "".join(c for c in "KEm" if c in flags)
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """Keyspace commands (db.c, expire.c, object.c): DEL EXISTS RENAME SCAN EXPIRE OBJECT ... on any type.
 
-Expiry is lazy (Database.lookup/peek delete an expired key when it is met) plus the active cycle
+Expiry is lazy (Database.lookup/peek/read delete an expired key when they meet it) plus the active cycle
 in keyspace.py. Commands that Redis runs with LOOKUP_NOTOUCH (TYPE, EXISTS, TTL, OBJECT) use
-`db.peek`, so OBJECT IDLETIME/FREQ see the same accesses as in Redis.
+`db.read(key, touch=False)`, so OBJECT IDLETIME/FREQ see the same accesses as in Redis; `read` also
+counts keyspace_hits/misses where Redis's lookupKeyRead does.
 """
 
 from __future__ import annotations
@@ -90,20 +91,20 @@ def unlink_command(client: Client, argv: list[bytes]) -> int:
 @command("exists", -2, "readonly fast", keys=(1, -1, 1), categories="@keyspace", group="generic",
          tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RO")
 def exists_command(client: Client, argv: list[bytes]) -> int:
-    peek = client.db.peek
-    return sum(1 for key in argv[1:] if peek(key) is not None)
+    read = client.db.read
+    return sum(1 for key in argv[1:] if read(key, False) is not None)
 
 
 @command("touch", -2, "readonly fast", keys=(1, -1, 1), categories="@keyspace", group="generic",
          since="3.2.1", tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RO")
 def touch_command(client: Client, argv: list[bytes]) -> int:
-    lookup = client.db.lookup
-    return sum(1 for key in argv[1:] if lookup(key) is not None)
+    read = client.db.read
+    return sum(1 for key in argv[1:] if read(key) is not None)
 
 
 @command("type", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic", key_flags="RO")
 def type_command(client: Client, argv: list[bytes]) -> str:
-    value = client.db.peek(argv[1])
+    value = client.db.read(argv[1], touch=False)
     return "none" if value is None else type_name(value)
 
 
@@ -185,7 +186,7 @@ def copy_command(client: Client, argv: list[bytes]) -> int:
     key, new_key = argv[1], argv[2]
     if src_db is dst_db and key == new_key:
         raise SAME_OBJECT
-    value = src_db.lookup(key)
+    value = src_db.read(key)
     if value is None:
         return 0
     if dst_db.lookup(new_key) is not None:
@@ -322,7 +323,7 @@ _LFU_NOT_SELECTED = ReplyError(
 @command("encoding", 3, "readonly", keys=(2, 2, 1), parent="object", categories="@keyspace", group="generic",
          since="2.2.3", tips="nondeterministic_output", key_flags="RO")
 def object_encoding_command(client: Client, argv: list[bytes]) -> bytes | None:
-    value = client.db.peek(argv[2])
+    value = client.db.read(argv[2], touch=False, notify_miss=False)
     if value is None:
         return None
     return encoding_of(value, client.server.config).encode()
@@ -333,7 +334,7 @@ def object_encoding_command(client: Client, argv: list[bytes]) -> bytes | None:
 def object_idletime_command(client: Client, argv: list[bytes]) -> int | None:
     db = client.db
     key = argv[2]
-    if db.peek(key) is None:
+    if db.read(key, touch=False, notify_miss=False) is None:
         return None
     if db.lfu:
         raise _LFU_SELECTED
@@ -343,7 +344,7 @@ def object_idletime_command(client: Client, argv: list[bytes]) -> int | None:
 @command("refcount", 3, "readonly", keys=(2, 2, 1), parent="object", categories="@keyspace", group="generic",
          since="2.2.3", tips="nondeterministic_output", key_flags="RO")
 def object_refcount_command(client: Client, argv: list[bytes]) -> int | None:
-    value = client.db.peek(argv[2])
+    value = client.db.read(argv[2], touch=False, notify_miss=False)
     if value is None:
         return None
     if type(value) is bytes and len(value) <= 4:
@@ -365,7 +366,7 @@ def object_help_command(client: Client, argv: list[bytes]) -> list[str]:
 def object_freq_command(client: Client, argv: list[bytes]) -> int | None:
     db = client.db
     key = argv[2]
-    if db.peek(key) is None:
+    if db.read(key, touch=False, notify_miss=False) is None:
         return None
     if not db.lfu:
         raise _LFU_NOT_SELECTED
@@ -461,7 +462,7 @@ def pexpireat_command(client: Client, argv: list[bytes]) -> int:
 
 def _ttl(client: Client, key: bytes, in_ms: bool, absolute: bool) -> int:
     db = client.db
-    if db.peek(key) is None:
+    if db.read(key, touch=False) is None:
         return -2
     when = db.expires.get(key)
     if when is None:

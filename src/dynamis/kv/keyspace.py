@@ -101,7 +101,7 @@ class Database:
     """One numbered database: `data` maps key -> value, `expires` key -> unix time in ms."""
 
     __slots__ = ("id", "data", "expires", "access", "clock", "loaded_clock", "lfu", "keyspace", "avg_ttl",
-                 "_expire_keys", "_expire_pos")
+                 "hits", "misses", "_expire_keys", "_expire_pos")
 
     def __init__(self, db_id: int, keyspace: Keyspace) -> None:
         self.id = db_id
@@ -115,6 +115,7 @@ class Database:
         self.lfu = False
         self.keyspace = keyspace
         self.avg_ttl = 0
+        self.hits = self.misses = 0  # INFO keyspace_hits / keyspace_misses (read lookups only, as Redis)
         self._expire_keys: list[bytes] = []
         self._expire_pos = 0
 
@@ -142,6 +143,18 @@ class Database:
             self._expire(key)
             return None
         return self.data.get(key)
+
+    def read(self, key: bytes, touch: bool = True, notify_miss: bool = True) -> Any:
+        """Redis's lookupKeyRead: `lookup` (or `peek` when not `touch`) that also counts keyspace
+        hits/misses and sends the `keymiss` event. Write commands use `lookup`, which counts nothing."""
+        value = self.lookup(key) if touch else self.peek(key)
+        if value is None:
+            self.misses += 1
+            if notify_miss and self.keyspace.notify_flags:
+                self.keyspace.notify(self, "m", "keymiss", key)
+        else:
+            self.hits += 1
+        return value
 
     def lookup_typed(self, key: bytes, kind: type | tuple[type, ...]) -> Any:
         """Like `lookup`, but a value of another type is a WRONGTYPE error."""
@@ -329,6 +342,14 @@ class Keyspace:
         """A keyspace event (`notify-keyspace-events`); costs one check when notifications are off."""
         if self.notify_hook is not None and event_class in self.notify_flags:
             self.notify_hook(db, event_class, event, key)
+
+    def lookup_stats(self) -> tuple[int, int]:
+        """(keyspace_hits, keyspace_misses) over all databases."""
+        return sum(db.hits for db in self.dbs), sum(db.misses for db in self.dbs)
+
+    def reset_lookup_stats(self) -> None:
+        for db in self.dbs:
+            db.hits = db.misses = 0
 
     def tick(self) -> None:
         """Refresh the LRU clock (from the cron, as Redis's server.lruclock)."""

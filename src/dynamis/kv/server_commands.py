@@ -211,8 +211,8 @@ def _section_stats(server: RedisServer) -> list[str]:
         f"expired_stale_perc:{stats['expired_stale_perc']:.2f}",
         f"evicted_keys:{stats['evicted_keys']}",
         "evicted_clients:0",
-        f"keyspace_hits:{stats['keyspace_hits']}",
-        f"keyspace_misses:{stats['keyspace_misses']}",
+        f"keyspace_hits:{server.keyspace.lookup_stats()[0]}",
+        f"keyspace_misses:{server.keyspace.lookup_stats()[1]}",
         f"pubsub_channels:{len(pubsub.channels)}",
         f"pubsub_patterns:{len(pubsub.patterns)}",
         f"pubsubshard_channels:{len(pubsub.shard_channels)}",
@@ -455,6 +455,7 @@ def config_resetstat_command(client: Client, argv: list[bytes]) -> str:
         server.stats[key] = 0
     server.error_stats.clear()
     server.keyspace.stats_expired_keys = 0
+    server.keyspace.reset_lookup_stats()
     for cmd in _all_commands():
         cmd.calls = cmd.usec = cmd.rejected_calls = cmd.failed_calls = 0
     return OK

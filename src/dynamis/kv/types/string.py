@@ -85,9 +85,15 @@ def _notify(client: Client, event_class: str, event: str, key: bytes) -> None:
 
 @command("get", 2, "readonly fast", keys=(1, 1, 1), categories="@string", group="string")
 def get_command(client: Client, argv: list[bytes]) -> bytes | None:
-    value = client.db.lookup(argv[1])
+    # Database.read inlined: GET is the hottest path
+    db = client.db
+    value = db.lookup(argv[1])
     if value is None:
+        db.misses += 1
+        if db.keyspace.notify_flags:
+            db.keyspace.notify(db, "m", "keymiss", argv[1])
         return None
+    db.hits += 1
     t = type(value)
     if t is bytes:
         return value
@@ -146,7 +152,7 @@ def _set_generic(client: Client, flags: int, key: bytes, value: bytes, expire: b
     db = client.db
     old = None
     if flags & GET:
-        old = db.lookup(key)
+        old = db.read(key)
         if old is not None:
             old = _reply(old)
     found = db.lookup(key) is not None
@@ -200,7 +206,7 @@ def getex_command(client: Client, argv: list[bytes]) -> bytes | None:
     flags, expire = parse_set_options(argv, 2, False)
     db = client.db
     key = argv[1]
-    value = db.lookup(key)
+    value = db.read(key)
     if value is None:
         return None
     reply = _reply(value)
@@ -225,7 +231,7 @@ def getex_command(client: Client, argv: list[bytes]) -> bytes | None:
 def getdel_command(client: Client, argv: list[bytes]) -> bytes | None:
     db = client.db
     key = argv[1]
-    value = db.lookup(key)
+    value = db.read(key)
     if value is None:
         return None
     reply = _reply(value)
@@ -240,7 +246,7 @@ def getdel_command(client: Client, argv: list[bytes]) -> bytes | None:
 def getset_command(client: Client, argv: list[bytes]) -> bytes | None:
     db = client.db
     key = argv[1]
-    old = db.lookup(key)
+    old = db.read(key)
     reply = None if old is None else _reply(old)
     db.set(key, argv[2])
     client.server.keyspace.dirty += 1
@@ -251,7 +257,7 @@ def getset_command(client: Client, argv: list[bytes]) -> bytes | None:
 @command("mget", -2, "readonly fast", keys=(1, -1, 1), categories="@string", group="string",
          tips="request_policy:multi_shard")
 def mget_command(client: Client, argv: list[bytes]) -> list[bytes | None]:
-    lookup = client.db.lookup
+    lookup = client.db.read
     out: list[bytes | None] = []
     append = out.append
     for key in argv[1:]:
@@ -378,7 +384,7 @@ def setrange_command(client: Client, argv: list[bytes]) -> int:
 @command("strlen", 2, "readonly fast", keys=(1, 1, 1), categories="@string", group="string", since="2.2.0",
          key_flags="RO")
 def strlen_command(client: Client, argv: list[bytes]) -> int:
-    value = client.db.lookup(argv[1])
+    value = client.db.read(argv[1])
     if value is None:
         return 0
     if type(value) not in STRING_TYPES:
@@ -389,7 +395,7 @@ def strlen_command(client: Client, argv: list[bytes]) -> int:
 def _getrange(client: Client, argv: list[bytes]) -> bytes:
     start = int_arg(argv[2])
     end = int_arg(argv[3])
-    value = client.db.lookup(argv[1])
+    value = client.db.read(argv[1])
     if value is None:
         return b""
     if type(value) not in STRING_TYPES:
@@ -519,8 +525,8 @@ class _LcsTable:
 @command("lcs", -3, "readonly", keys=(1, 2, 1), categories="@string", group="string", since="7.0.0")
 def lcs_command(client: Client, argv: list[bytes]) -> object:
     db = client.db
-    a = db.lookup(argv[1])
-    b = db.lookup(argv[2])
+    a = db.read(argv[1])
+    b = db.read(argv[2])
     if (a is not None and type(a) not in STRING_TYPES) or (b is not None and type(b) not in STRING_TYPES):
         raise LCS_TYPES
     a = b"" if a is None else bytes(a)
