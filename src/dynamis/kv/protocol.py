@@ -281,6 +281,15 @@ class RequestParser:
     def feed(self, data: bytes) -> list[list[bytes]]:
         """Return the complete requests in `data` (plus what was buffered). Raises ProtocolError."""
         requests: list[list[bytes]] = []
+        if (data[-1:] == b"\n" and data[:1] == b"*" and not self._partial and not self._hold and self._big is None
+                and self.authenticated and not (b"+" in data or b"=" in data or b"(" in data)
+                and _BIG_COUNT.search(data) is None):
+            # the usual read: whole frames, nothing hiredis would misread
+            try:
+                return self._feed_hiredis(data, requests, True, False)
+            except ProtocolError as exc:
+                exc.requests = requests
+                raise
         if self._hold:
             data = self._hold + data
             self._hold = b""
@@ -296,7 +305,8 @@ class RequestParser:
         except ProtocolError as exc:
             exc.requests = requests
             raise
-        self._hold += tail
+        if tail:
+            self._hold += tail
         return requests
 
     def _parse(self, data: bytes, requests: list[list[bytes]], checked: bool = False) -> list[list[bytes]]:
@@ -312,7 +322,9 @@ class RequestParser:
                 return requests
             at_boundary = True
             checked = False  # the frames after an inline request have not been looked at yet
-        if at_boundary and not checked and (not self.authenticated or _LAX_ELEMENT.search(data) is not None):
+        if at_boundary and not checked and (
+                not self.authenticated
+                or ((b"+" in data or b"=" in data or b"(" in data) and _LAX_ELEMENT.search(data) is not None)):
             # hiredis would take a `+`/`=`/`(` element as a bulk, and knows no auth limits: walk it as Redis does
             return self._parse_checked(data, requests)
         if _BIG_COUNT.search(data) is not None:
@@ -380,7 +392,8 @@ class RequestParser:
         tail = None
         if at_boundary and not checked and len(data) <= MAX_INLINE_SIZE:
             tail = data
-        elif self._tail is not None and len(self._tail) + len(data) <= 2 * MAX_INLINE_SIZE + 64:
+        elif self._tail is not None and len(requests) == base and len(self._tail) + len(data) <= 2 * MAX_INLINE_SIZE:
+            # the same incomplete frame goes on (a frame completed here would need a walk of the whole read)
             tail = self._tail + data
         self._tail = None
         if tail is not None:
@@ -581,7 +594,7 @@ def _walk_frames(buf: bytes, max_bulk_len: int, authenticated: bool,
             return start, "invalid multibulk length"
         if count > 10 and not authenticated:
             return start, "unauthenticated multibulk length"
-        args = []
+        args: list[bytes] = []
         for _ in range(count):
             if pos >= n:
                 return start, None
@@ -598,7 +611,8 @@ def _walk_frames(buf: bytes, max_bulk_len: int, authenticated: bool,
             pos = after + size + 2
             if pos > n:
                 return start, None
-            args.append(buf[after : after + size])
-        if args and requests is not None:
+            if requests is not None:
+                args.append(buf[after : after + size])
+        if args:
             requests.append(args)
     return pos, None
