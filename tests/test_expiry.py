@@ -19,11 +19,10 @@ def _wait_until(predicate, timeout: float = 3.0) -> bool:
 @pytest.fixture
 def no_active_expire(diff, server):
     """Both servers with the active expiry cycle off (DEBUG SET-ACTIVE-EXPIRE 0), so only lazy expiry acts."""
-    diff.redis.call("DEBUG", "SET-ACTIVE-EXPIRE", "0")
-    server.server.active_expire_enabled = False
+    diff.check("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    assert server.server.active_expire_enabled is False
     yield diff
-    diff.redis.call("DEBUG", "SET-ACTIVE-EXPIRE", "1")
-    server.server.active_expire_enabled = True
+    diff.check("DEBUG", "SET-ACTIVE-EXPIRE", "1")
 
 
 def test_ttl_family(diff):
@@ -124,7 +123,7 @@ def test_active_expiry_frees_untouched_keys(server, r):
 
 
 def test_active_expiry_can_be_disabled(server, r):
-    server.server.active_expire_enabled = False  # what DEBUG SET-ACTIVE-EXPIRE 0 sets
+    r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
     try:
         r.mset({f"frozen:{i}": 1 for i in range(200)})
         for i in range(200):
@@ -132,7 +131,7 @@ def test_active_expiry_can_be_disabled(server, r):
         time.sleep(0.5)
         assert r.dbsize() == 200  # stale but still stored
     finally:
-        server.server.active_expire_enabled = True
+        r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
     assert _wait_until(lambda: r.dbsize() == 0, timeout=3.0)
 
 
