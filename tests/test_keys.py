@@ -464,3 +464,19 @@ def test_keymiss_event_differential(diff, redis_oracle_port, server):
         diff.check("CONFIG", "SET", "notify-keyspace-events", "")
         for sub in subscribers:
             sub.close()
+
+
+def test_copy_every_type_is_independent(diff):
+    diff.check_all([
+        ("HSET", "h", "a", "1"), ("SADD", "s", "1", "2"), ("ZADD", "z", "1", "a"), ("RPUSH", "l", "a", "b"),
+        ("XADD", "x", "1-1", "f", "v"), ("PFADD", "p", "a"), ("SETBIT", "b", "7", "1"),
+    ])
+    for key in ("h", "s", "z", "l", "x", "p", "b"):
+        diff.check("COPY", key, f"{key}2")
+        diff.check("OBJECT", "ENCODING", f"{key}2")
+    diff.check_all([
+        ("HSET", "h", "b", "2"), ("SADD", "s", "3"), ("ZADD", "z", "2", "b"), ("LPOP", "l"), ("XADD", "x", "2-1", "f", "v"),
+        ("PFADD", "p", "b", "c"), ("SETBIT", "b", "1", "1"),
+        ("HGETALL", "h2"), ("SCARD", "s2"), ("ZRANGE", "z2", "0", "-1"), ("LRANGE", "l2", "0", "-1"), ("XLEN", "x2"),
+        ("PFCOUNT", "p2"), ("GET", "b2"),
+    ])
