@@ -480,3 +480,33 @@ def test_copy_every_type_is_independent(diff):
         ("HGETALL", "h2"), ("SCARD", "s2"), ("ZRANGE", "z2", "0", "-1"), ("LRANGE", "l2", "0", "-1"), ("XLEN", "x2"),
         ("PFCOUNT", "p2"), ("GET", "b2"),
     ])
+
+
+def test_randomkey_is_uniform_over_a_big_database(r):
+    with r.pipeline(transaction=False) as pipe:
+        for i in range(0, 10000, 1000):
+            pipe.mset({f"rk:{j}": 1 for j in range(i, i + 1000)})
+        pipe.execute()
+    with r.pipeline(transaction=False) as pipe:
+        for _ in range(3000):
+            pipe.randomkey()
+        drawn = pipe.execute()
+    indexes = [int(key.split(b":")[1]) for key in drawn]
+    assert len(set(indexes)) > 2000
+    assert sum(1 for i in indexes if i >= 5000) > 1200  # the second half of the keys as often as the first
+
+
+def test_randomkey_when_every_key_has_expired(r):
+    r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    try:
+        with r.pipeline(transaction=True) as pipe:
+            pipe.mset({f"gone:{i}": 1 for i in range(500)})
+            for i in range(500):
+                pipe.pexpire(f"gone:{i}", 20)
+            pipe.execute()
+        time.sleep(0.05)
+        assert r.dbsize() == 500
+        assert r.randomkey() is None
+        assert r.dbsize() == 0
+    finally:
+        r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")

@@ -101,7 +101,7 @@ class Database:
     """One numbered database: `data` maps key -> value, `expires` key -> unix time in ms."""
 
     __slots__ = ("id", "data", "expires", "access", "clock", "loaded_clock", "lfu", "keyspace", "avg_ttl",
-                 "hits", "misses", "_expire_keys", "_expire_pos")
+                 "hits", "misses", "_expire_keys", "_expire_pos", "_pool", "_pool_left")
 
     def __init__(self, db_id: int, keyspace: Keyspace) -> None:
         self.id = db_id
@@ -118,6 +118,8 @@ class Database:
         self.hits = self.misses = 0  # INFO keyspace_hits / keyspace_misses (read lookups only, as Redis)
         self._expire_keys: list[bytes] = []
         self._expire_pos = 0
+        self._pool: list[bytes] = []  # a snapshot of the keys that random_key draws from (big dbs)
+        self._pool_left = 0
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -238,6 +240,7 @@ class Database:
         self.data = {}
         self.expires = {}
         self.access = {}
+        self._pool = []
         self._expire_keys = []
         self._expire_pos = 0
 
@@ -252,14 +255,34 @@ class Database:
     # -- sampling ------------------------------------------------------------------------
 
     def random_key(self) -> bytes | None:
-        """A random live key (expired ones met on the way are deleted)."""
-        for _ in range(100):
-            if not self.data:
-                return None
-            key = _random_dict_key(self.data)
-            if self.peek(key) is not None:
+        """A random live key (expired ones met on the way are deleted, as Redis's dbRandomKey)."""
+        while self.data:
+            key = self._random_data_key()
+            if key in self.data and self.peek(key) is not None:
                 return key
-        return next(iter(self.data), None)
+        return None
+
+    def _random_data_key(self) -> bytes:
+        """A key drawn uniformly from `data`, or from a recent snapshot of its keys when it is big.
+
+        A dict has no random access: a small one is walked to a random offset; a big one is
+        snapshotted (a list of references) and the snapshot reused for a quarter of its length in
+        draws, so a draw costs O(1) amortized. Keys added since the snapshot wait for the next one;
+        a drawn key that is gone forces a fresh snapshot."""
+        data = self.data
+        n = len(data)
+        if n <= 256:
+            it = iter(data)
+            for _ in range(random.randrange(n)):
+                next(it)
+            return next(it)
+        pool = self._pool
+        if self._pool_left <= 0 or not pool:
+            pool = self._pool = list(data)
+            self._pool_left = len(pool) // 4
+        key = pool[random.randrange(len(pool))]
+        self._pool_left = self._pool_left - 1 if key in data else 0
+        return key
 
     def active_expire(self, deadline: float, sample: int = 20) -> int:
         """Expire keys sampled from `expires` until few are stale or `deadline` (perf_counter) passes.
@@ -293,17 +316,6 @@ class Database:
             if stale * 10 <= len(batch) or time.perf_counter() > deadline:
                 break
         return expired
-
-
-def _random_dict_key(d: dict[bytes, Any]) -> bytes:
-    # dicts have no O(1) random access; islice to a random offset of a small window keeps this cheap
-    # for small dicts and bounded for big ones
-    n = len(d)
-    offset = random.randrange(n) if n <= 1024 else random.randrange(1024)
-    it = iter(d)
-    for _ in range(offset):
-        next(it)
-    return next(it)
 
 
 class Keyspace:
