@@ -266,7 +266,8 @@ class RequestParser:
     declared oversized bulk is refused before it is buffered, as Redis does.
     """
 
-    __slots__ = ("_reader", "_inline", "_partial", "_tail", "_hold", "_big", "limits", "authenticated")
+    __slots__ = ("_reader", "_inline", "_partial", "_tail", "_hold", "_big", "_fed", "_fed_size", "limits",
+                 "authenticated")
 
     def __init__(self, limits: ProtocolLimits) -> None:
         self._reader = hiredis.Reader()
@@ -275,6 +276,10 @@ class RequestParser:
         self._tail: bytes | None = None  # that frame's bytes so far, while they are few enough to check
         self._hold = b""  # a short incomplete last line, kept back until its end arrives
         self._big: _BigFrame | None = None  # a frame with a huge count, read in Python
+        # the reads given to hiredis since it was last between frames (at most about _FED_KEEP bytes): where a
+        # frame began, when hiredis stops after it (see _frames_end)
+        self._fed: list[bytes] = []
+        self._fed_size = 0
         self.limits = limits
         self.authenticated = True
 
@@ -367,18 +372,19 @@ class RequestParser:
                 # the buffer ended on a frame boundary: a following request may be inline
                 self._partial = False
                 self._tail = None
+                if self._fed:
+                    self._fed.clear()
+                    self._fed_size = 0
                 return requests
         if bad:
             if at_boundary and not checked:
                 # hiredis refused (or misread) a frame: redo this read frame by frame, as Redis reads it
                 del requests[base:]
                 return self._parse_checked(data, requests)
-            offset = 0 if at_boundary else _frames_end(data, requests[base:])
+            offset = 0 if at_boundary else _frames_end(b"".join(self._fed), data, requests[base:])
             if offset is None:
                 raise ProtocolError("invalid bulk length")
-            self._reader = hiredis.Reader()
-            self._partial = False
-            self._tail = None
+            self._new_reader()
             rest = data[offset:]
             if rest[:1] != b"*":
                 # an inline request follows a frame that began in an earlier read (redis-cli --pipe ends its
@@ -386,6 +392,11 @@ class RequestParser:
                 return self._parse(rest, requests)
             raise ProtocolError(_walk_frames(rest, self.limits.max_bulk_len, True)[1] or "invalid bulk length")
         self._partial = True
+        fed = self._fed
+        fed.append(data)
+        self._fed_size += len(data)
+        while self._fed_size > _FED_KEEP and len(fed) > 1:
+            self._fed_size -= len(fed.pop(0))
         # Refuse the incomplete frame as soon as its declared sizes break a limit, as Redis does. Its
         # start is kept while it is small so that the next reads are checked too; past that (or for a
         # big read) the buffered-size checks below bound it instead of a walk in Python.
@@ -402,9 +413,7 @@ class RequestParser:
                 raise ProtocolError(error)
             if tail[offset : offset + 1] != b"*":
                 # no frame follows the complete ones but an inline command (`$2`, `_x` ...): Redis runs it
-                self._reader = hiredis.Reader()
-                self._partial = False
-                self._tail = None
+                self._new_reader()
                 return self._parse(tail[offset:], requests)
             self._tail = tail[offset:]
         buffered = reader.len()
@@ -435,13 +444,19 @@ class RequestParser:
             self._feed_hiredis(data[start:], requests, at_boundary, checked)
         return requests
 
+    def _new_reader(self) -> None:
+        """Start again between frames, with a fresh hiredis reader."""
+        self._reader = hiredis.Reader()
+        self._partial = False
+        self._tail = None
+        self._fed.clear()
+        self._fed_size = 0
+
     def _parse_checked(self, data: bytes, requests: list[list[bytes]]) -> list[list[bytes]]:
         """Walk `data` (which starts on a frame boundary) frame by frame: the well-formed frames run,
         counts <= 0 are skipped, an inline request may follow, a malformed frame is the error."""
         offset, error = _walk_frames(data, self.limits.max_bulk_len, self.authenticated, requests)
-        self._reader = hiredis.Reader()
-        self._partial = False
-        self._tail = None
+        self._new_reader()
         if error is not None:
             raise ProtocolError(error)
         if offset < len(data):
@@ -495,19 +510,21 @@ def _encode_request(args: list[bytes]) -> bytes:
     return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
 
 
-def _frames_end(data: bytes, completed: list[list[bytes]]) -> int | None:
-    """Where in `data` the frames that hiredis completed from it end, the first of them having begun in an
-    earlier read (hiredis does not say how far it read). None when that cannot be told."""
+def _frames_end(previous: bytes, data: bytes, completed: list[list[bytes]]) -> int | None:
+    """Where in `data` the frames that hiredis completed from it end, the first of them having begun in
+    `previous`, the reads before (hiredis does not say how far it read). None when that cannot be told."""
     if not completed:
         return None
     first = _encode_request(completed[0])
     after = b"".join(_encode_request(r) for r in completed[1:])
     if len(first) > 1 << 20:
         return None
-    # the read starts inside `first`: the longest prefix of `data` that ends it, followed by the others
+    # the read starts inside `first`: a prefix of `data` ends it, the rest of it ends `previous`
     k = min(len(first), len(data))
     while k > 0:
-        if first.endswith(data[:k]) and data.startswith(after, k):
+        head = first[: len(first) - k]
+        before = previous.endswith(head) if len(head) <= len(previous) else head.endswith(previous)
+        if before and first.endswith(data[:k]) and data.startswith(after, k):
             return k + len(after)
         k = data.rfind(b"\n", 0, k - 1) + 1
     return None
@@ -524,6 +541,7 @@ _LEN_RE = re.compile(rb"(?:-?[1-9][0-9]{0,18}|0)\Z")
 _LAX_ELEMENT = re.compile(rb"\n[+=(]")
 _BIG_COUNT = re.compile(rb"\*[0-9]{7}")
 _BIG = 1_000_000
+_FED_KEEP = 128 * 1024
 _HOLD_MAX = 32
 
 
