@@ -77,39 +77,54 @@ def _delete_keys(client: Client, keys: list[bytes]) -> int:
 
 
 @command("del", -2, "write", keys=(1, -1, 1), categories="@keyspace", group="generic",
-         tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RM delete")
+         tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RM delete",
+         summary="Delete a key",
+         complexity="O(N) where N is the number of keys that will be removed. When a key to remove holds a "
+                    "value other than a string, the individual complexity for this key is O(M) where M is "
+                    "the number of elements in the list, set, sorted set or hash. Removing a single key "
+                    "that holds a string value is O(1).")
 def del_command(client: Client, argv: list[bytes]) -> int:
     return _delete_keys(client, argv[1:])
 
 
 @command("unlink", -2, "write fast", keys=(1, -1, 1), categories="@keyspace", group="generic", since="4.0.0",
-         tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RM delete")
+         tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RM delete",
+         summary="Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non "
+                 "blocking.",
+         complexity="O(1) for each key removed regardless of its size. Then the command does O(N) work in "
+                    "a different thread in order to reclaim memory, where N is the number of allocations "
+                    "the deleted objects where composed of.")
 def unlink_command(client: Client, argv: list[bytes]) -> int:
     return _delete_keys(client, argv[1:])
 
 
 @command("exists", -2, "readonly fast", keys=(1, -1, 1), categories="@keyspace", group="generic",
-         tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RO")
+         tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RO",
+         summary="Determine if a key exists", complexity="O(N) where N is the number of keys to check.")
 def exists_command(client: Client, argv: list[bytes]) -> int:
     read = client.db.read
     return sum(1 for key in argv[1:] if read(key, False) is not None)
 
 
 @command("touch", -2, "readonly fast", keys=(1, -1, 1), categories="@keyspace", group="generic",
-         since="3.2.1", tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RO")
+         since="3.2.1", tips="request_policy:multi_shard response_policy:agg_sum", key_flags="RO",
+         summary="Alters the last access time of a key(s). Returns the number of existing keys specified.",
+         complexity="O(N) where N is the number of keys that will be touched.")
 def touch_command(client: Client, argv: list[bytes]) -> int:
     read = client.db.read
     return sum(1 for key in argv[1:] if read(key) is not None)
 
 
-@command("type", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic", key_flags="RO")
+@command("type", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic", key_flags="RO",
+         summary="Determine the type stored at key", complexity="O(1)")
 def type_command(client: Client, argv: list[bytes]) -> str:
     value = client.db.read(argv[1], touch=False)
     return "none" if value is None else type_name(value)
 
 
 @command("randomkey", 1, "readonly", categories="@keyspace", group="generic",
-         tips="request_policy:all_shards nondeterministic_output")
+         tips="request_policy:all_shards nondeterministic_output",
+         summary="Return a random key from the keyspace", complexity="O(1)")
 def randomkey_command(client: Client, argv: list[bytes]) -> bytes | None:
     return client.db.random_key()
 
@@ -146,12 +161,14 @@ def _rename(client: Client, argv: list[bytes], nx: bool) -> object:
     return 1 if nx else OK
 
 
-@command("rename", 3, "write", keys=(1, 2, 1), categories="@keyspace", group="generic")
+@command("rename", 3, "write", keys=(1, 2, 1), categories="@keyspace", group="generic",
+         summary="Rename a key", complexity="O(1)")
 def rename_command(client: Client, argv: list[bytes]) -> object:
     return _rename(client, argv, nx=False)
 
 
-@command("renamenx", 3, "write fast", keys=(1, 2, 1), categories="@keyspace", group="generic")
+@command("renamenx", 3, "write fast", keys=(1, 2, 1), categories="@keyspace", group="generic",
+         summary="Rename a key, only if the new key does not exist", complexity="O(1)")
 def renamenx_command(client: Client, argv: list[bytes]) -> object:
     return _rename(client, argv, nx=True)
 
@@ -168,7 +185,10 @@ def copy_value(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-@command("copy", -3, "write denyoom", keys=(1, 2, 1), categories="@keyspace", group="generic", since="6.2.0")
+@command("copy", -3, "write denyoom", keys=(1, 2, 1), categories="@keyspace", group="generic", since="6.2.0",
+         summary="Copy a key",
+         complexity="O(N) worst case for collections, where N is the number of nested items. O(1) for "
+                    "string values.")
 def copy_command(client: Client, argv: list[bytes]) -> int:
     src_db = dst_db = client.db
     replace = False
@@ -203,7 +223,7 @@ def copy_command(client: Client, argv: list[bytes]) -> int:
 
 
 @command("move", 3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic",
-         key_flags="RW access update")
+         key_flags="RW access update", summary="Move a key to another database", complexity="O(1)")
 def move_command(client: Client, argv: list[bytes]) -> int:
     src = client.db
     dst = _db_index(client, argv[2])
@@ -221,7 +241,9 @@ def move_command(client: Client, argv: list[bytes]) -> int:
     return 1
 
 
-@command("swapdb", 3, "write fast", categories="@keyspace @dangerous", group="server", since="4.0.0")
+@command("swapdb", 3, "write fast", categories="@keyspace @dangerous", group="server", since="4.0.0",
+         summary="Swaps two Redis databases",
+         complexity="O(N) where N is the count of clients watching or blocking on keys from both databases.")
 def swapdb_command(client: Client, argv: list[bytes]) -> str:
     index1 = int32_arg(argv[1], ReplyError("ERR invalid first DB index"))
     index2 = int32_arg(argv[2], ReplyError("ERR invalid second DB index"))
@@ -247,7 +269,10 @@ def _live_keys(db: Database, keys: list[bytes]) -> list[bytes]:
 
 
 @command("keys", 2, "readonly", categories="@keyspace @dangerous", group="generic",
-         tips="request_policy:all_shards nondeterministic_output_order")
+         tips="request_policy:all_shards nondeterministic_output_order",
+         summary="Find all keys matching the given pattern",
+         complexity="O(N) with N being the number of keys in the database, under the assumption that the "
+                    "key names in the database and the given pattern have limited length.")
 def keys_command(client: Client, argv: list[bytes]) -> list[bytes]:
     db = client.db
     pattern = argv[1]
@@ -271,7 +296,11 @@ def _scan_arguments(argv: list[bytes]) -> tuple[int, bytes | None, bytes | None]
 
 
 @command("scan", -2, "readonly", categories="@keyspace", group="generic", since="2.8.0",
-         tips="nondeterministic_output request_policy:special")
+         tips="nondeterministic_output request_policy:special",
+         summary="Incrementally iterate the keys space",
+         complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls "
+                    "for the cursor to return back to 0. N is the number of elements inside the "
+                    "collection.")
 def scan_command(client: Client, argv: list[bytes]) -> list[object]:
     cursor = parse_scan_cursor(argv[1])
     count, pattern, type_filter = _scan_arguments(argv)
@@ -321,7 +350,8 @@ _LFU_NOT_SELECTED = ReplyError(
 
 
 @command("encoding", 3, "readonly", keys=(2, 2, 1), parent="object", categories="@keyspace", group="generic",
-         since="2.2.3", tips="nondeterministic_output", key_flags="RO")
+         since="2.2.3", tips="nondeterministic_output", key_flags="RO",
+         summary="Inspect the internal encoding of a Redis object", complexity="O(1)")
 def object_encoding_command(client: Client, argv: list[bytes]) -> bytes | None:
     value = client.db.read(argv[2], touch=False, notify_miss=False)
     if value is None:
@@ -330,7 +360,8 @@ def object_encoding_command(client: Client, argv: list[bytes]) -> bytes | None:
 
 
 @command("idletime", 3, "readonly", keys=(2, 2, 1), parent="object", categories="@keyspace", group="generic",
-         since="2.2.3", tips="nondeterministic_output", key_flags="RO")
+         since="2.2.3", tips="nondeterministic_output", key_flags="RO",
+         summary="Get the time since a Redis object was last accessed", complexity="O(1)")
 def object_idletime_command(client: Client, argv: list[bytes]) -> int | None:
     db = client.db
     key = argv[2]
@@ -342,7 +373,8 @@ def object_idletime_command(client: Client, argv: list[bytes]) -> int | None:
 
 
 @command("refcount", 3, "readonly", keys=(2, 2, 1), parent="object", categories="@keyspace", group="generic",
-         since="2.2.3", tips="nondeterministic_output", key_flags="RO")
+         since="2.2.3", tips="nondeterministic_output", key_flags="RO",
+         summary="Get the number of references to the value of the key", complexity="O(1)")
 def object_refcount_command(client: Client, argv: list[bytes]) -> int | None:
     value = client.db.read(argv[2], touch=False, notify_miss=False)
     if value is None:
@@ -356,13 +388,15 @@ def object_refcount_command(client: Client, argv: list[bytes]) -> int | None:
     return 1
 
 
-@command("help", 2, "loading stale", parent="object", categories="@keyspace", group="generic", since="6.2.0")
+@command("help", 2, "loading stale", parent="object", categories="@keyspace", group="generic", since="6.2.0",
+         summary="Show helpful text about the different subcommands", complexity="O(1)")
 def object_help_command(client: Client, argv: list[bytes]) -> list[str]:
     return _OBJECT_HELP
 
 
 @command("freq", 3, "readonly", keys=(2, 2, 1), parent="object", categories="@keyspace", group="generic",
-         since="4.0.0", tips="nondeterministic_output", key_flags="RO")
+         since="4.0.0", tips="nondeterministic_output", key_flags="RO",
+         summary="Get the logarithmic access frequency counter of a Redis object", complexity="O(1)")
 def object_freq_command(client: Client, argv: list[bytes]) -> int | None:
     db = client.db
     key = argv[2]
@@ -439,23 +473,27 @@ def _expire(client: Client, argv: list[bytes], base_ms: int, seconds: bool) -> i
     return 1
 
 
-@command("expire", -3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic")
+@command("expire", -3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic",
+         summary="Set a key's time to live in seconds", complexity="O(1)")
 def expire_command(client: Client, argv: list[bytes]) -> int:
     return _expire(client, argv, now_ms(), seconds=True)
 
 
-@command("pexpire", -3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic", since="2.6.0")
+@command("pexpire", -3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic", since="2.6.0",
+         summary="Set a key's time to live in milliseconds", complexity="O(1)")
 def pexpire_command(client: Client, argv: list[bytes]) -> int:
     return _expire(client, argv, now_ms(), seconds=False)
 
 
-@command("expireat", -3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic", since="1.2.0")
+@command("expireat", -3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic",
+         since="1.2.0", summary="Set the expiration for a key as a UNIX timestamp", complexity="O(1)")
 def expireat_command(client: Client, argv: list[bytes]) -> int:
     return _expire(client, argv, 0, seconds=True)
 
 
 @command("pexpireat", -3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic",
-         since="2.6.0")
+         since="2.6.0", summary="Set the expiration for a key as a UNIX timestamp specified in milliseconds",
+         complexity="O(1)")
 def pexpireat_command(client: Client, argv: list[bytes]) -> int:
     return _expire(client, argv, 0, seconds=False)
 
@@ -472,30 +510,34 @@ def _ttl(client: Client, key: bytes, in_ms: bool, absolute: bool) -> int:
 
 
 @command("ttl", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic",
-         tips="nondeterministic_output")
+         tips="nondeterministic_output", summary="Get the time to live for a key in seconds",
+         complexity="O(1)")
 def ttl_command(client: Client, argv: list[bytes]) -> int:
     return _ttl(client, argv[1], in_ms=False, absolute=False)
 
 
 @command("pttl", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic", since="2.6.0",
-         tips="nondeterministic_output")
+         tips="nondeterministic_output", summary="Get the time to live for a key in milliseconds",
+         complexity="O(1)")
 def pttl_command(client: Client, argv: list[bytes]) -> int:
     return _ttl(client, argv[1], in_ms=True, absolute=False)
 
 
 @command("expiretime", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic",
-         since="7.0.0")
+         since="7.0.0", summary="Get the expiration Unix timestamp for a key", complexity="O(1)")
 def expiretime_command(client: Client, argv: list[bytes]) -> int:
     return _ttl(client, argv[1], in_ms=False, absolute=True)
 
 
 @command("pexpiretime", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic",
-         since="7.0.0")
+         since="7.0.0", summary="Get the expiration Unix timestamp for a key in milliseconds",
+         complexity="O(1)")
 def pexpiretime_command(client: Client, argv: list[bytes]) -> int:
     return _ttl(client, argv[1], in_ms=True, absolute=True)
 
 
-@command("persist", 2, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic", since="2.2.0")
+@command("persist", 2, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic", since="2.2.0",
+         summary="Remove the expiration from a key", complexity="O(1)")
 def persist_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     key = argv[1]
@@ -537,7 +579,9 @@ def _free_tables(tables: tuple[dict[bytes, Any], ...]) -> None:
 
 
 @command("flushdb", -1, "write", categories="@keyspace @dangerous", group="server",
-         tips="request_policy:all_shards response_policy:all_succeeded")
+         tips="request_policy:all_shards response_policy:all_succeeded",
+         summary="Remove all keys from the current database",
+         complexity="O(N) where N is the number of keys in the selected database")
 def flushdb_command(client: Client, argv: list[bytes]) -> str:
     lazy = _flush_async(client, argv)
     client.server.keyspace.dirty += _flush(client.db, lazy)
@@ -545,7 +589,9 @@ def flushdb_command(client: Client, argv: list[bytes]) -> str:
 
 
 @command("flushall", -1, "write", categories="@keyspace @dangerous", group="server",
-         tips="request_policy:all_shards response_policy:all_succeeded")
+         tips="request_policy:all_shards response_policy:all_succeeded",
+         summary="Remove all keys from all databases",
+         complexity="O(N) where N is the total number of keys in all databases")
 def flushall_command(client: Client, argv: list[bytes]) -> str:
     lazy = _flush_async(client, argv)
     keyspace = client.server.keyspace
@@ -554,6 +600,7 @@ def flushall_command(client: Client, argv: list[bytes]) -> str:
 
 
 @command("dbsize", 1, "readonly fast", categories="@keyspace", group="server",
-         tips="request_policy:all_shards response_policy:agg_sum")
+         tips="request_policy:all_shards response_policy:agg_sum",
+         summary="Return the number of keys in the selected database", complexity="O(1)")
 def dbsize_command(client: Client, argv: list[bytes]) -> int:
     return len(client.db.data)

@@ -83,7 +83,8 @@ def _notify(client: Client, event_class: str, event: str, key: bytes) -> None:
 # -- GET / SET and their variants ------------------------------------------------------
 
 
-@command("get", 2, "readonly fast", keys=(1, 1, 1), categories="@string", group="string")
+@command("get", 2, "readonly fast", keys=(1, 1, 1), categories="@string", group="string",
+         summary="Get the value of a key", complexity="O(1)")
 def get_command(client: Client, argv: list[bytes]) -> bytes | None:
     # Database.read inlined: GET is the hottest path
     db = client.db
@@ -168,7 +169,8 @@ def _set_generic(client: Client, flags: int, key: bytes, value: bytes, expire: b
 
 
 @command("set", -3, "write denyoom", keys=(1, 1, 1), categories="@string", group="string",
-         key_flags="RW access update variable_flags")
+         key_flags="RW access update variable_flags", summary="Set the string value of a key",
+         complexity="O(1)")
 def set_command(client: Client, argv: list[bytes]) -> object:
     if len(argv) == 3:
         key = argv[1]
@@ -183,25 +185,28 @@ def set_command(client: Client, argv: list[bytes]) -> object:
 
 
 @command("setnx", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string",
-         key_flags="OW insert")
+         key_flags="OW insert", summary="Set the value of a key, only if the key does not exist",
+         complexity="O(1)")
 def setnx_command(client: Client, argv: list[bytes]) -> object:
     return _set_generic(client, NX, argv[1], argv[2], None, "setnx", 1, 0)
 
 
 @command("setex", 4, "write denyoom", keys=(1, 1, 1), categories="@string", group="string", since="2.0.0",
-         key_flags="OW update")
+         key_flags="OW update", summary="Set the value and expiration of a key", complexity="O(1)")
 def setex_command(client: Client, argv: list[bytes]) -> object:
     return _set_generic(client, EX, argv[1], argv[3], argv[2], "setex", OK, None)
 
 
 @command("psetex", 4, "write denyoom", keys=(1, 1, 1), categories="@string", group="string", since="2.6.0",
-         key_flags="OW update")
+         key_flags="OW update", summary="Set the value and expiration in milliseconds of a key",
+         complexity="O(1)")
 def psetex_command(client: Client, argv: list[bytes]) -> object:
     return _set_generic(client, PX, argv[1], argv[3], argv[2], "psetex", OK, None)
 
 
 @command("getex", -2, "write fast", keys=(1, 1, 1), categories="@string", group="string", since="6.2.0",
-         key_flags="RW access update")
+         key_flags="RW access update", summary="Get the value of a key and optionally set its expiration",
+         complexity="O(1)")
 def getex_command(client: Client, argv: list[bytes]) -> bytes | None:
     flags, expire = parse_set_options(argv, 2, False)
     db = client.db
@@ -227,7 +232,8 @@ def getex_command(client: Client, argv: list[bytes]) -> bytes | None:
 
 
 @command("getdel", 2, "write fast", keys=(1, 1, 1), categories="@string", group="string", since="6.2.0",
-         key_flags="RW access delete")
+         key_flags="RW access delete", summary="Get the value of a key and delete the key",
+         complexity="O(1)")
 def getdel_command(client: Client, argv: list[bytes]) -> bytes | None:
     db = client.db
     key = argv[1]
@@ -242,7 +248,8 @@ def getdel_command(client: Client, argv: list[bytes]) -> bytes | None:
 
 
 @command("getset", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string",
-         key_flags="RW access update")
+         key_flags="RW access update", summary="Set the string value of a key and return its old value",
+         complexity="O(1)")
 def getset_command(client: Client, argv: list[bytes]) -> bytes | None:
     db = client.db
     key = argv[1]
@@ -255,7 +262,8 @@ def getset_command(client: Client, argv: list[bytes]) -> bytes | None:
 
 
 @command("mget", -2, "readonly fast", keys=(1, -1, 1), categories="@string", group="string",
-         tips="request_policy:multi_shard")
+         tips="request_policy:multi_shard", summary="Get the values of all the given keys",
+         complexity="O(N) where N is the number of keys to retrieve.")
 def mget_command(client: Client, argv: list[bytes]) -> list[bytes | None]:
     lookup = client.db.read
     out: list[bytes | None] = []
@@ -278,7 +286,9 @@ def _mset_arity(argv: list[bytes], name: str) -> None:
 
 
 @command("mset", -3, "write denyoom", keys=(1, -1, 2), categories="@string", group="string", since="1.0.1",
-         tips="request_policy:multi_shard response_policy:all_succeeded", key_flags="OW update")
+         tips="request_policy:multi_shard response_policy:all_succeeded", key_flags="OW update",
+         summary="Set multiple keys to multiple values",
+         complexity="O(N) where N is the number of keys to set.")
 def mset_command(client: Client, argv: list[bytes]) -> str:
     _mset_arity(argv, "mset")
     db = client.db
@@ -296,7 +306,9 @@ def mset_command(client: Client, argv: list[bytes]) -> str:
 
 
 @command("msetnx", -3, "write denyoom", keys=(1, -1, 2), categories="@string", group="string", since="1.0.1",
-         tips="request_policy:multi_shard response_policy:agg_min", key_flags="OW insert")
+         tips="request_policy:multi_shard response_policy:agg_min", key_flags="OW insert",
+         summary="Set multiple keys to multiple values, only if none of the keys exist",
+         complexity="O(N) where N is the number of keys to set.")
 def msetnx_command(client: Client, argv: list[bytes]) -> int:
     _mset_arity(argv, "msetnx")
     db = client.db
@@ -324,7 +336,10 @@ def _editable(db: Database, key: bytes, value: bytes | bytearray) -> bytearray:
 
 
 @command("append", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string",
-         since="2.0.0", key_flags="RW insert")
+         since="2.0.0", key_flags="RW insert", summary="Append a value to a key",
+         complexity="O(1). The amortized time complexity is O(1) assuming the appended value is small and "
+                    "the already present value is of any size, since the dynamic string library used by "
+                    "Redis will double the free space available on every reallocation.")
 def append_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     key, tail = argv[1], argv[2]
@@ -346,7 +361,11 @@ def append_command(client: Client, argv: list[bytes]) -> int:
     return total
 
 
-@command("setrange", 4, "write denyoom", keys=(1, 1, 1), categories="@string", group="string", since="2.2.0")
+@command("setrange", 4, "write denyoom", keys=(1, 1, 1), categories="@string", group="string", since="2.2.0",
+         summary="Overwrite part of a string at key starting at the specified offset",
+         complexity="O(1), not counting the time taken to copy the new string in place. Usually, this "
+                    "string is very small so the amortized complexity is O(1). Otherwise, complexity is "
+                    "O(M) with M being the length of the value argument.")
 def setrange_command(client: Client, argv: list[bytes]) -> int:
     offset = int_arg(argv[2])
     if offset < 0:
@@ -382,7 +401,7 @@ def setrange_command(client: Client, argv: list[bytes]) -> int:
 
 
 @command("strlen", 2, "readonly fast", keys=(1, 1, 1), categories="@string", group="string", since="2.2.0",
-         key_flags="RO")
+         key_flags="RO", summary="Get the length of the value stored in a key", complexity="O(1)")
 def strlen_command(client: Client, argv: list[bytes]) -> int:
     value = client.db.read(argv[1])
     if value is None:
@@ -413,12 +432,20 @@ def _getrange(client: Client, argv: list[bytes]) -> bytes:
     return bytes(value[start:end + 1])
 
 
-@command("getrange", 4, "readonly", keys=(1, 1, 1), categories="@string", group="string", since="2.4.0")
+@command("getrange", 4, "readonly", keys=(1, 1, 1), categories="@string", group="string", since="2.4.0",
+         summary="Get a substring of the string stored at a key",
+         complexity="O(N) where N is the length of the returned string. The complexity is ultimately "
+                    "determined by the returned length, but because creating a substring from an existing "
+                    "string is very cheap, it can be considered O(1) for small strings.")
 def getrange_command(client: Client, argv: list[bytes]) -> bytes:
     return _getrange(client, argv)
 
 
-@command("substr", 4, "readonly", keys=(1, 1, 1), categories="@string", group="string")
+@command("substr", 4, "readonly", keys=(1, 1, 1), categories="@string", group="string",
+         summary="Get a substring of the string stored at a key",
+         complexity="O(N) where N is the length of the returned string. The complexity is ultimately "
+                    "determined by the returned length, but because creating a substring from an existing "
+                    "string is very cheap, it can be considered O(1) for small strings.")
 def substr_command(client: Client, argv: list[bytes]) -> bytes:
     return _getrange(client, argv)
 
@@ -450,25 +477,29 @@ def _incr(client: Client, key: bytes, delta: int) -> int:
 
 
 @command("incr", 2, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string",
-         key_flags="RW access update")
+         key_flags="RW access update", summary="Increment the integer value of a key by one",
+         complexity="O(1)")
 def incr_command(client: Client, argv: list[bytes]) -> int:
     return _incr(client, argv[1], 1)
 
 
 @command("decr", 2, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string",
-         key_flags="RW access update")
+         key_flags="RW access update", summary="Decrement the integer value of a key by one",
+         complexity="O(1)")
 def decr_command(client: Client, argv: list[bytes]) -> int:
     return _incr(client, argv[1], -1)
 
 
 @command("incrby", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string",
-         key_flags="RW access update")
+         key_flags="RW access update", summary="Increment the integer value of a key by the given amount",
+         complexity="O(1)")
 def incrby_command(client: Client, argv: list[bytes]) -> int:
     return _incr(client, argv[1], int_arg(argv[2]))
 
 
 @command("decrby", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string",
-         key_flags="RW access update")
+         key_flags="RW access update", summary="Decrement the integer value of a key by the given number",
+         complexity="O(1)")
 def decrby_command(client: Client, argv: list[bytes]) -> int:
     delta = int_arg(argv[2])
     if delta == INT64_MIN:
@@ -477,7 +508,8 @@ def decrby_command(client: Client, argv: list[bytes]) -> int:
 
 
 @command("incrbyfloat", 3, "write denyoom fast", keys=(1, 1, 1), categories="@string", group="string",
-         since="2.6.0", key_flags="RW access update")
+         since="2.6.0", key_flags="RW access update",
+         summary="Increment the float value of a key by the given amount", complexity="O(1)")
 def incrbyfloat_command(client: Client, argv: list[bytes]) -> bytes:
     db = client.db
     key = argv[1]
@@ -522,7 +554,9 @@ class _LcsTable:
         return j - (self.rows[i] & ((1 << j) - 1)).bit_count()
 
 
-@command("lcs", -3, "readonly", keys=(1, 2, 1), categories="@string", group="string", since="7.0.0")
+@command("lcs", -3, "readonly", keys=(1, 2, 1), categories="@string", group="string", since="7.0.0",
+         summary="Find longest common substring",
+         complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively")
 def lcs_command(client: Client, argv: list[bytes]) -> object:
     db = client.db
     a = db.read(argv[1])
