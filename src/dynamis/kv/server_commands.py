@@ -685,7 +685,7 @@ def _debug_object(client: Client, key: bytes) -> str:
     if value is None:
         raise ReplyError("ERR no such key")
     encoding = encoding_of(value, client.server.config)
-    idle = 0 if db.lfu else max(db.clock - db.access.get(key, db.clock), 0)
+    idle = 0 if db.lfu else max(db.clock - db.access_word(key), 0)
     lru = (int(time.time()) - idle) & ((1 << 24) - 1)
     return (f"Value at:0x{id(value):x} refcount:1 encoding:{encoding} serializedlength:{_serialized_length(value)} "
             f"lru:{lru} lru_seconds_idle:{idle}")
