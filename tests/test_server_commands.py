@@ -117,10 +117,37 @@ def test_config_get_set_roundtrip(r2, diff):
         diff.check("CONFIG", "GET", name)
 
 
-def test_config_set_error_texts_match_redis(diff):
-    for name in ("maxclients", "timeout", "slowlog-max-len", "maxmemory-samples", "active-expire-effort",
-                 "hz", "list-max-listpack-size", "appendonly", "maxmemory-policy"):
-        diff.check("CONFIG", "SET", name, "not-a-value")
+@pytest.mark.parametrize("value", ["abc", "-99999999999999999999", "-1", "99999999999999999999", "1.5", "-10mb"])
+def test_config_set_error_texts_match_redis(diff, value):
+    for name in ("maxclients", "timeout", "slowlog-max-len", "maxmemory-samples", "active-expire-effort", "hz",
+                 "list-max-listpack-size", "appendonly", "maxmemory-policy", "maxmemory", "hash-max-listpack-value",
+                 "proto-max-bulk-len", "client-query-buffer-limit", "loglevel", "dir", "dbfilename",
+                 "tracking-table-max-keys", "notify-keyspace-events"):
+        before = diff.both("CONFIG", "GET", name)
+        expected, actual = diff.both("CONFIG", "SET", name, value)
+        assert actual == expected, (name, value)
+        if actual.startswith(b"+"):  # accepted (maxmemory saturates, -1 is a list size): put it back
+            for conn, raw in zip((diff.redis, diff.dynamis), before, strict=True):
+                conn.send(b"*4\r\n$6\r\nCONFIG\r\n$3\r\nSET\r\n" + raw.split(b"\r\n", 1)[1])
+                assert conn.read_reply()[0] == b"+OK\r\n"
+
+
+def test_config_set_reports_the_first_refused_name(diff):
+    diff.check("CONFIG", "SET", "daemonize", "yes", "dir", "/tmp")
+    diff.check("CONFIG", "SET", "dir", "/tmp", "daemonize", "yes")
+    diff.check("CONFIG", "SET", "daemonize", "yes", "nosuch", "1")
+    diff.check("CONFIG", "SET", "nosuch", "1", "daemonize", "yes")
+    diff.check("CONFIG", "SET", "timeout", "1", "timeout", "2", "daemonize", "yes")
+
+
+def test_config_hz_is_clamped(r2, diff):
+    try:
+        diff.check("CONFIG", "SET", "hz", "0")
+        diff.check("CONFIG", "GET", "hz")
+        diff.check("CONFIG", "SET", "hz", "100000")
+        diff.check("CONFIG", "GET", "hz")
+    finally:
+        diff.check("CONFIG", "SET", "hz", "10")
 
 
 def test_config_rewrite(tmp_path):

@@ -8,6 +8,7 @@ directive is also a `--name value` option.
 from __future__ import annotations
 
 import fnmatch
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,22 +25,25 @@ _UNITS = {"k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb"
 def parse_memory(text: str) -> int:
     """Redis's memtoull: `1mb` = 1048576, `1m` = 1000000, plain bytes otherwise."""
     t = text.strip().lower()
-    for unit in ("kb", "mb", "gb", "k", "m", "g"):
+    multiplier = 1
+    for unit in ("kb", "mb", "gb", "k", "m", "g", "b"):
         if t.endswith(unit):
-            number = t[: -len(unit)]
-            if number.isdigit():
-                return int(number) * _UNITS[unit]
+            t, multiplier = t[: -len(unit)], _UNITS.get(unit, 1)
             break
-    if t.lstrip("-").isdigit():
-        return int(t)
-    raise ConfigError("argument must be a memory value")
+    if not t.isdigit():  # no sign: a negative size is not a memory value
+        raise ConfigError("argument must be a memory value")
+    return min(int(t), 2**64 - 1) * multiplier  # strtoull saturates
+
+
+_INT_RE = re.compile(r"-?[1-9][0-9]*|0")
 
 
 def _parse_int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ConfigError("argument couldn't be parsed into an integer") from None
+    """Redis's string2ll: no sign but '-', no leading zeros or spaces, within 64 bits."""
+    value = int(text) if _INT_RE.fullmatch(text) else None
+    if value is None or not -(2**63) <= value < 2**63:
+        raise ConfigError("argument couldn't be parsed into an integer")
+    return value
 
 
 def _parse_bool(text: str) -> bool:
@@ -84,6 +88,8 @@ class Directive:
     minimum: int | None = None
     maximum: int | None = None
     aliases: tuple[str, ...] = ()
+    protected: bool = False  # Redis's PROTECTED_CONFIG: CONFIG SET refuses it (enable-protected-configs no)
+    clamp: tuple[int, int] | None = None  # a value outside is brought into this range (hz)
 
     def parse(self, text: str) -> Any:
         if self.kind == "int":
@@ -108,6 +114,8 @@ class Directive:
             return text
         if self.minimum is not None and value < self.minimum or self.maximum is not None and value > self.maximum:
             raise ConfigError(f"argument must be between {self.minimum} and {self.maximum} inclusive")
+        if self.clamp is not None:
+            value = min(max(value, self.clamp[0]), self.clamp[1])
         return value
 
     def render(self, value: Any) -> str:
@@ -168,8 +176,8 @@ DIRECTIVES: dict[str, Directive] = {
     for d in [
         Directive("port", 6379, "int", mutable=False, minimum=0, maximum=65535),
         Directive("bind", ["127.0.0.1", "::1"], "list", mutable=False),
-        Directive("dir", "./data", "string", mutable=False),
-        Directive("dbfilename", "dump.rdb", "string"),
+        Directive("dir", "./data", "string", protected=True),
+        Directive("dbfilename", "dump.rdb", "string", protected=True),
         Directive("rdbcompression", True, "bool"),
         Directive("appendfilename", "appendonly.aof", "string", mutable=False),
         Directive("appenddirname", "appendonlydir", "string", mutable=False),
@@ -179,20 +187,20 @@ DIRECTIVES: dict[str, Directive] = {
         Directive("requirepass", "", "string"),
         Directive("masterauth", "", "string"),
         Directive("databases", 16, "int", mutable=False, minimum=1, maximum=2**31 - 1),
-        Directive("maxclients", 10000, "int", minimum=1, maximum=2**31 - 1),
+        Directive("maxclients", 10000, "int", minimum=1, maximum=2**32 - 1),
         Directive("timeout", 0, "int", minimum=0, maximum=2**31 - 1),
         Directive("tcp-keepalive", 300, "int", minimum=0, maximum=2**31 - 1),
         Directive("tcp-backlog", 511, "int", mutable=False),
-        Directive("hz", 10, "int", minimum=1, maximum=2**31 - 1),
+        Directive("hz", 10, "int", minimum=0, maximum=2**31 - 1, clamp=(1, 500)),
         Directive("proto-max-bulk-len", 512 * 1024 * 1024, "memory", minimum=1024 * 1024, maximum=2**63 - 1),
         Directive("client-query-buffer-limit", 1024**3, "memory", minimum=1024 * 1024, maximum=2**63 - 1),
         Directive("client-output-buffer-limit", DEFAULT_OUTPUT_LIMITS, "limits"),
-        Directive("maxmemory", 0, "memory", minimum=0, maximum=2**63 - 1),
+        Directive("maxmemory", 0, "memory", minimum=0, maximum=2**64 - 1),
         Directive("maxmemory-policy", "noeviction", "enum", choices=_POLICIES),
-        Directive("maxmemory-samples", 5, "int", minimum=1, maximum=64),
+        Directive("maxmemory-samples", 5, "int", minimum=1, maximum=2**31 - 1),
         Directive("lfu-log-factor", 10, "int", minimum=0, maximum=2**31 - 1),
         Directive("lfu-decay-time", 1, "int", minimum=0, maximum=2**31 - 1),
-        Directive("loglevel", "notice", "enum", choices=("debug", "verbose", "notice", "warning", "nothing")),
+        Directive("loglevel", "notice", "enum", choices=("debug", "verbose", "notice", "warning")),
         Directive("logfile", "", "string", mutable=False),
         Directive("pidfile", "", "string", mutable=False),
         Directive("daemonize", False, "bool", mutable=False),
@@ -205,17 +213,17 @@ DIRECTIVES: dict[str, Directive] = {
         Directive("busy-reply-threshold", 5000, "int", minimum=0, maximum=2**63 - 1, aliases=("lua-time-limit",)),
         Directive("hash-max-listpack-entries", 512, "int", minimum=0, maximum=2**63 - 1,
                   aliases=("hash-max-ziplist-entries",)),
-        Directive("hash-max-listpack-value", 64, "int", minimum=0, maximum=2**63 - 1,
+        Directive("hash-max-listpack-value", 64, "memory", minimum=0, maximum=2**63 - 1,
                   aliases=("hash-max-ziplist-value",)),
         Directive("list-max-listpack-size", -2, "int", minimum=-5, maximum=2**31 - 1,
                   aliases=("list-max-ziplist-size",)),
         Directive("list-compress-depth", 0, "int", minimum=0, maximum=2**31 - 1),
         Directive("set-max-intset-entries", 512, "int", minimum=0, maximum=2**63 - 1),
         Directive("set-max-listpack-entries", 128, "int", minimum=0, maximum=2**63 - 1),
-        Directive("set-max-listpack-value", 64, "int", minimum=0, maximum=2**63 - 1),
+        Directive("set-max-listpack-value", 64, "memory", minimum=0, maximum=2**63 - 1),
         Directive("zset-max-listpack-entries", 128, "int", minimum=0, maximum=2**63 - 1,
                   aliases=("zset-max-ziplist-entries",)),
-        Directive("zset-max-listpack-value", 64, "int", minimum=0, maximum=2**63 - 1,
+        Directive("zset-max-listpack-value", 64, "memory", minimum=0, maximum=2**63 - 1,
                   aliases=("zset-max-ziplist-value",)),
         Directive("hll-sparse-max-bytes", 3000, "memory", minimum=0, maximum=2**63 - 1),
         Directive("stream-node-max-bytes", 4096, "memory", minimum=0, maximum=2**63 - 1),

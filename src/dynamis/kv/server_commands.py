@@ -404,7 +404,7 @@ def config_set_command(client: Client, argv: list[bytes]) -> str:
     aliases = _aliases()
     pairs: list[tuple[str, str, str]] = []  # (name as given, canonical name, value)
     seen: set[str] = set()
-    for i in range(2, len(argv), 2):
+    for i in range(2, len(argv), 2):  # the first name refused is the one Redis reports
         given = argv[i].decode("utf-8", "replace")
         name = given.lower()
         canonical = aliases.get(name, name)
@@ -413,6 +413,8 @@ def config_set_command(client: Client, argv: list[bytes]) -> str:
             raise ReplyError(f"ERR Unknown option or number of arguments for CONFIG SET - '{given}'")
         if not directive.mutable:
             raise _config_set_failed(given, "can't set immutable config")
+        if directive.protected:
+            raise _config_set_failed(given, "can't set protected config")
         if name in seen:
             raise _config_set_failed(given, "duplicate parameter")
         seen.add(name)
