@@ -6,6 +6,8 @@ import time
 
 import pytest
 import redis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dynamis import REDIS_VERSION, __version__
 from tests.helpers import RawConnection
@@ -46,6 +48,14 @@ def test_info_errorstats_and_dirty(r2):
         r2.execute_command("NOSUCHCMD")
     info = r2.info("everything")
     assert info["errorstat_ERR"]["count"] >= 1
+    r2.set("hits:k", "v")
+    r2.get("hits:k")
+    r2.get("hits:missing")
+    stats = r2.info("stats")
+    assert stats["keyspace_hits"] >= 1 and stats["keyspace_misses"] >= 1
+    r2.config_resetstat()
+    stats = r2.info("stats")
+    assert stats["keyspace_hits"] == 0 and stats["keyspace_misses"] == 0 and stats["total_error_replies"] == 0
     before = r2.info("persistence")["rdb_changes_since_last_save"]
     r2.set("dirty:k", "v")
     assert r2.info("persistence")["rdb_changes_since_last_save"] == before + 1
@@ -278,3 +288,45 @@ def test_monitor_line_format(server):
     other.call("DEL", "mon:k")
     mon.close()
     other.close()
+
+
+_CONFIG_VALUES = {
+    "timeout": ["0", "5", "-1", "x"],
+    "maxmemory-policy": ["noeviction", "allkeys-lru", "VOLATILE-TTL", "bogus"],
+    "slowlog-max-len": ["128", "0", "10", "-5"],
+    "hash-max-listpack-entries": ["128", "0", "64", "1kb"],
+    "notify-keyspace-events": ["", "KEA", "Ex", "gZ", "AK"],
+    "maxmemory": ["0", "1mb", "10MB", "-1", "1gb"],
+}
+_CONFIG_OPS = st.one_of(
+    st.lists(st.sampled_from(sorted(_CONFIG_VALUES)), min_size=1, max_size=3).flatmap(
+        lambda names: st.tuples(*[st.sampled_from(_CONFIG_VALUES[n]).map(lambda v, n=n: (n, v)) for n in names])
+    ).map(lambda pairs: ("CONFIG", "SET", *[x for pair in pairs for x in pair])),
+    st.sampled_from(sorted(_CONFIG_VALUES) + ["maxmem?ry*-policy", "*-events", "hash-max-*-entries"]).map(
+        lambda n: ("CONFIG", "GET", n)),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_CONFIG_OPS, min_size=1, max_size=6))
+def test_config_sequences_differential(diff, ops):
+    try:
+        for op in ops:
+            if op[1] == "GET" and any(c in op[2] for c in "*?"):
+                expected, actual = (parse_pairs(raw) for raw in diff.both(*op))
+                assert actual == expected, op
+            else:
+                diff.check(*op)
+    finally:
+        defaults = {"timeout": "0", "maxmemory-policy": "noeviction", "slowlog-max-len": "128",
+                    "hash-max-listpack-entries": "128", "notify-keyspace-events": "", "maxmemory": "0"}
+        diff.check("CONFIG", "SET", *[x for pair in defaults.items() for x in pair])
+
+
+def parse_pairs(raw: bytes) -> dict:
+    import hiredis
+
+    reader = hiredis.Reader()
+    reader.feed(raw)
+    flat = reader.gets()
+    return dict(zip(flat[::2], flat[1::2], strict=True))

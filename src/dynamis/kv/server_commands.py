@@ -610,9 +610,6 @@ def shutdown_command(client: Client, argv: list[bytes]) -> object:
 # -- DEBUG ----------------------------------------------------------------------------------------
 
 _DEBUG_HELP = [
-    "CHANGE-REPL-ID",
-    "    Change the replication IDs of the instance.",
-    "    Dangerous: should be used only for testing the replication subsystem.",
     "LOG <message>",
     "    Write <message> to the server log.",
     "OBJECT <key>",
@@ -661,10 +658,6 @@ def debug_command(client: Client, argv: list[bytes]) -> object:
         return _debug_protocol(client, argv[2])
     if sub == b"log" and n == 3:
         log.warning("DEBUG LOG: %s", argv[2].decode("utf-8", "replace"))
-        return OK
-    if sub == b"change-repl-id" and n == 2:
-        client.server.run_id = os.urandom(20).hex()
-        log.warning("Changing replication IDs after receiving DEBUG change-repl-id")
         return OK
     raise subcommand_syntax_error(argv)
 
