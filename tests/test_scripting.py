@@ -260,3 +260,29 @@ def test_monitor_shows_the_script_before_its_commands(server, r):
         assert lines[1].endswith(b'[0 lua] "get" "mk"')
     finally:
         monitor.close()
+
+
+def test_new_connection_during_busy_script(server, short_busy):
+    """redis-cli opened after the script went busy is accepted, answered, and can SCRIPT KILL; once
+    the script ends it carries on as a normal connection with the session it set up."""
+    from tests.helpers import RawConnection
+
+    runner = server.client()
+    thread, result = run_in_thread(runner, "EVAL", "while true do end", 0)
+    wait_busy(server.client())
+    late = RawConnection(server.port, timeout=5)
+    try:
+        assert late.call("HELLO", "3").startswith(b"%7\r\n")
+        assert late.call("GET", "x").startswith(b"-BUSY ")
+        killer = RawConnection(server.port, timeout=5)
+        late.send(b"*2\r\n$6\r\nCLIENT\r\n")  # half a request when the script ends
+        assert killer.call("SCRIPT", "KILL") == b"+OK\r\n"
+        killer.close()
+        thread.join(5)
+        assert "Script killed" in str(result["reply"])
+        late.send(b"$7\r\nGETNAME\r\n")
+        assert late.read_reply()[0] == b"_\r\n"  # RESP3 null: the HELLO 3 session carried over
+        assert late.call("PING") == b"+PONG\r\n"
+    finally:
+        late.close()
+        runner.close()

@@ -57,6 +57,7 @@ async def start_redis_listeners(server: RedisServer, hosts: list[str], port: int
         if port == 0:
             port = listener.sockets[0].getsockname()[1]
     server.ports = sorted({s.getsockname()[1] for lst in listeners for s in lst.sockets})
+    server.listen_sockets = [s for lst in listeners for s in lst.sockets]  # a busy script accepts on them
     return listeners
 
 

@@ -21,11 +21,13 @@ inline execution keeps pub/sub writes and keyspace work on the loop thread, so i
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import math
 import re
 import select
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -46,6 +48,7 @@ from dynamis.kv.protocol import (
     ProtocolError,
     Raw,
     ReplyError,
+    RequestParser,
     Verbatim,
     encode_reply,
     format_double,
@@ -936,6 +939,70 @@ class Library:
         self.functions = functions
 
 
+class _BusyConnection:
+    """A connection accepted while a script is busy: answered here (-BUSY, SCRIPT KILL...) with a
+    client of its own until the script ends, then handed to the event loop as a RespConnection
+    that takes over its session (protocol, name, auth, db) and its parser."""
+
+    def __init__(self, server: RedisServer, sock: socket.socket, peer: Any) -> None:
+        self.server = server
+        self.sock = sock
+        self.closed = False
+        local = sock.getsockname()
+        self.client = Client(server, 0, _format_addr(peer), _format_addr(local), sock.fileno())
+        self.parser = RequestParser(server.proto_limits)
+
+    def poll_input(self) -> None:
+        try:
+            data = self.sock.recv(65536)
+        except OSError:
+            data = b""
+        if not data:
+            self.close()
+            return
+        error = None
+        try:
+            requests = self.parser.feed(data)
+        except ProtocolError as exc:
+            requests, error = exc.requests, exc
+        client = self.client
+        out = []
+        for argv in requests:
+            reply = self.server.execute(client, argv)
+            if client.reply_mode == "on":
+                out.append(encode_reply(reply, client.resp == 3))
+            if client.close_after_reply:
+                break
+        if error is not None:
+            out.append(b"-ERR Protocol error: %s\r\n" % str(error).encode())
+            client.close_after_reply = True
+        try:
+            self.sock.sendall(b"".join(out))
+        except OSError:
+            client.close_after_reply = True
+        if client.close_after_reply:
+            self.close()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.sock.close()
+
+    async def hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        from dynamis.kv.connection import RespConnection
+
+        _, protocol = await loop.connect_accepted_socket(lambda: RespConnection(self.server), self.sock)
+        old, new = self.client, protocol.client
+        new.resp, new.name, new.lib_name, new.lib_ver = old.resp, old.name, old.lib_name, old.lib_ver
+        new.authenticated, new.user, new.db = old.authenticated, old.user, old.db
+        protocol.parser = self.parser  # with whatever partial request it holds
+        self.parser.authenticated = new.authenticated
+
+
+def _format_addr(addr: Any) -> str:
+    return f"{addr[0]}:{addr[1]}" if isinstance(addr, tuple) else str(addr or "")
+
+
 class Scripting:
     """Scripting state of one server: the two Lua engines, the script cache, the libraries, the runner."""
 
@@ -944,10 +1011,13 @@ class Scripting:
         self.rand = RedisRand48()
         self._eval_engine: LuaEngine | None = None
         self._function_engine: LuaEngine | None = None
-        self.scripts: dict[str, tuple[bytes, Any, frozenset[str] | None]] = {}  # sha -> (body, function, flags)
+        # lowercase hex sha (bytes, as EVALSHA gets it) -> (body, function, shebang flags)
+        self.scripts: dict[bytes, tuple[bytes, Any, frozenset[str] | None]] = {}
         self.libraries: dict[str, Library] = {}
         self.functions: dict[bytes, tuple[Library, dict[str, Any]]] = {}
         self.running: RunContext | None = None
+        self._listeners: list[socket.socket] | None = None  # while busy: duplicates of the listening sockets
+        self._busy_connections: list[_BusyConnection] = []  # accepted while busy
         self._fake: Client | None = None
 
     @property
@@ -971,7 +1041,7 @@ class Scripting:
     def script_for(self, body: bytes) -> tuple[str, Any, frozenset[str] | None]:
         """Compile `body` into the cache (if needed); return (sha, function, shebang flags or None)."""
         sha = sha1hex(body)
-        cached = self.scripts.get(sha)
+        cached = self.scripts.get(sha.encode())
         if cached is not None:
             return sha, cached[1], cached[2]
         flags, shebang_len = _shebang_flags(body)
@@ -979,7 +1049,7 @@ class Scripting:
             function = self.eval_engine.compile(body[shebang_len:], b"@user_script")
         except _CompileError as exc:
             raise ReplyError(f"ERR Error compiling script (new function): {exc}") from None
-        self.scripts[sha] = (body, function, flags)
+        self.scripts[sha.encode()] = (body, function, flags)
         return sha, function, flags
 
     # -- FUNCTION -----------------------------------------------------------------------------
@@ -1059,6 +1129,7 @@ class Scripting:
             self.running = None
             if self.server.busy_script is ctx:
                 self.server.busy_script = None
+                self._end_busy()
 
     def check_interrupt(self, ctx: RunContext) -> bytes | None:
         """The Lua count hook (every 100000 instructions): past busy-reply-threshold, serve the other
@@ -1071,18 +1142,35 @@ class Scripting:
                             "the script using the %s command. Script name is: %s.",
                             int((time.monotonic() - ctx.start) * 1000),
                             "SCRIPT KILL" if ctx.is_eval else "FUNCTION KILL", ctx.name)
-            self._serve_while_busy(ctx.caller)
+            try:
+                self._serve_while_busy(ctx.caller)
+            except Exception:  # serving the others must never break the script
+                log.exception("error while serving clients during a busy script")
         return ctx.killed.encode() if ctx.killed is not None else None
 
     def _serve_while_busy(self, runner: Client) -> None:
         """Redis's processEventsWhileBlocked: read what other clients sent and answer it (-BUSY, or
         SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE and the allow_busy commands). The script's own
         client is left alone: its pipelined requests wait, in order, until the script ends."""
-        pollers = {}
-        for client in self.server.clients.values():
+        server = self.server
+        if self._listeners is None:
+            # new connections are accepted here too (redis-cli opened to send SCRIPT KILL...):
+            # on duplicates of the listening sockets, handed to the event loop when the script ends
+            self._listeners = []
+            for listening in getattr(server, "listen_sockets", ()):
+                sock = listening.dup()
+                sock.setblocking(False)
+                self._listeners.append(sock)
+        pollers: dict[int, Callable[[], None]] = {}
+        for client in server.clients.values():
             poll_input = getattr(client, "poll_input", None)
             if client is not runner and client.fd >= 0 and poll_input is not None:
                 pollers[client.fd] = poll_input
+        self._busy_connections = [conn for conn in self._busy_connections if not conn.closed]
+        for conn in self._busy_connections:
+            pollers[conn.sock.fileno()] = conn.poll_input
+        for sock in self._listeners:
+            pollers[sock.fileno()] = lambda sock=sock: self._accept_while_busy(sock)
         if not pollers:
             return
         poller = select.poll()
@@ -1090,6 +1178,25 @@ class Scripting:
             poller.register(fd, select.POLLIN)
         for fd, _ in poller.poll(0):
             pollers[fd]()
+
+    def _accept_while_busy(self, listening: socket.socket) -> None:
+        try:
+            sock, peer = listening.accept()
+        except OSError:
+            return
+        self._busy_connections.append(_BusyConnection(self.server, sock, peer))
+
+    def _end_busy(self) -> None:
+        """The busy script ended: the connections accepted meanwhile join the event loop."""
+        for sock in self._listeners or ():
+            sock.close()
+        self._listeners = None
+        connections, self._busy_connections = self._busy_connections, []
+        if connections:
+            loop = asyncio.get_running_loop()
+            for conn in connections:
+                if not conn.closed:
+                    loop.create_task(conn.hand_over(loop))
 
     def kill(self, is_eval: bool) -> Any:
         """SCRIPT KILL / FUNCTION KILL."""
@@ -1184,7 +1291,9 @@ def scripting(server: RedisServer) -> Scripting:
 
 
 def _numkeys(argv: list[bytes], error: ReplyError = NOT_INTEGER) -> int:
-    nkeys = int_arg(argv[2], error)
+    arg = argv[2]
+    # the usual small decimal without a sign or leading zero; anything else takes string2ll's rules
+    nkeys = int(arg) if len(arg) < 10 and arg.isdigit() and (arg[0] != 48 or len(arg) == 1) else int_arg(arg, error)
     if nkeys > len(argv) - 3:
         raise ReplyError("ERR Number of keys can't be greater than number of args")
     if nkeys < 0:
@@ -1221,10 +1330,11 @@ def _eval(client: Client, argv: list[bytes], by_sha: bool, is_ro: bool) -> Any:
     state = scripting(client.server)
     nkeys = _numkeys(argv)
     if by_sha:
-        sha = argv[1].decode("latin-1").lower()
-        cached = state.scripts.get(sha)
+        sha_arg = argv[1].lower()
+        cached = state.scripts.get(sha_arg)
         if cached is None:
             raise NOSCRIPT
+        sha = sha_arg.decode()
         function, flags = cached[1], cached[2]
     else:
         sha, function, flags = state.script_for(argv[1])
@@ -1313,7 +1423,7 @@ def script_load_command(client: Client, argv: list[bytes]) -> bytes:
 @command("exists", -3, "noscript", parent="script", categories="@scripting", group="scripting", since="2.6.0")
 def script_exists_command(client: Client, argv: list[bytes]) -> list[int]:
     scripts = scripting(client.server).scripts
-    return [1 if a.decode("latin-1").lower() in scripts else 0 for a in argv[2:]]
+    return [1 if a.lower() in scripts else 0 for a in argv[2:]]
 
 
 @command("flush", -2, "noscript", parent="script", categories="@scripting", group="scripting", since="2.6.0")
