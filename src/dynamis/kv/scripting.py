@@ -12,7 +12,9 @@ without locks. The Lua count hook (every 100000 instructions, as Redis's) checks
 `busy-reply-threshold` the server turns busy (`RedisServer.busy_script`) and the hook, still inside
 the script, reads and answers the other clients itself (Redis's processEventsWhileBlocked, through
 each connection's `poll_input`): they get -BUSY, except SCRIPT KILL / FUNCTION KILL (which flag the
-script; the hook then raises "Script killed by user...") and SHUTDOWN NOSAVE. The script's own
+script; the hook then raises "Script killed by user...") and SHUTDOWN NOSAVE. Connections opened
+meanwhile (the redis-cli that sends SCRIPT KILL) are accepted on duplicates of the listening sockets
+and served the same way, then handed to the event loop with their session. The script's own
 client is not read, so its pipelined requests keep their order. A first version ran scripts on a
 dedicated thread with the loop thread waiting up to the threshold; bench/script_bench.py measured
 the two thread switches per script at about twice the server CPU per EVALSHA (47 vs 24 us), and
