@@ -8,8 +8,8 @@ counts keyspace_hits/misses where Redis's lookupKeyRead does.
 
 from __future__ import annotations
 
+import asyncio
 import copy
-import threading
 from typing import Any
 
 from dynamis.kv.args import (
@@ -564,18 +564,22 @@ def _flush_async(client: Client, argv: list[bytes]) -> bool:
 
 
 def _flush(db: Database, lazy: bool) -> int:
-    """Empty `db`; a big one is freed by a background thread when `lazy` (Redis's lazyfree)."""
+    """Empty `db`; when `lazy` (ASYNC) a big one is freed after the reply has gone out.
+
+    Freeing runs on the event loop either way (a thread would hold the GIL just the same); deferring
+    it lets the client that asked go on, as Redis's lazyfree does, and each table is freed in its own
+    turn so other clients wait for one table at most."""
     removed = len(db.data)
     tables = (db.data, db.expires, db.access)
     db.flush()
     if lazy and removed > LAZYFREE_THRESHOLD:
-        threading.Thread(target=_free_tables, args=(tables,), name="dynamis-lazyfree", daemon=True).start()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # used in-process without a loop: freed right here
+            return removed
+        for table in tables:
+            loop.call_soon(table.clear)
     return removed
-
-
-def _free_tables(tables: tuple[dict[bytes, Any], ...]) -> None:
-    for table in tables:
-        table.clear()
 
 
 @command("flushdb", -1, "write", categories="@keyspace @dangerous", group="server",
