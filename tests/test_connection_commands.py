@@ -174,6 +174,8 @@ def test_client_pause_all_and_unpause(server):
     raw = RawConnection(server.port)
     raw.send(b"*1\r\n$4\r\nPING\r\n")
     assert raw.read_all(0.2) == b""
+    leaving = RawConnection(server.port)
+    assert leaving.call("QUIT") == b"+OK\r\n"  # QUIT is never held back
     # UNPAUSE from an unpaused path: the embedded server's own loop
     server._loop.call_soon_threadsafe(server.server.unpause_clients)
     thread.join(5)

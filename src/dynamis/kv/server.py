@@ -169,6 +169,8 @@ class RedisServer:
         if time.time() >= self.paused_until:
             self.unpause_clients()
             return False
+        if cmd.name == "quit":  # Redis 7.0 answers QUIT before any other check
+            return False
         if not self.pause_writes_only or cmd.may_replicate:
             return True
         return cmd.name == "exec" and client.multi is not None and any(c.may_replicate for c, _ in client.multi)
