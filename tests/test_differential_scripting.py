@@ -73,6 +73,8 @@ SCRIPTS = [
     "redis.call('set', 'dk', 'str') return redis.call('hget', 'dk', 'f')",
     "return redis.call('ping')",
     "return redis.call('blpop', 'empty', 0)",
+    "return redis.call('xread', 'BLOCK', 0, 'STREAMS', 'nostream', '$')",
+    "return redis.call('xread', 'STREAMS', 'nostream', '0')",
     "return redis.call('ping', 'x')",
     "return redis.sha1hex('')",
     "return redis.sha1hex(1)",
