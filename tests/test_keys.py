@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import hiredis
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -510,3 +511,32 @@ def test_randomkey_when_every_key_has_expired(r):
         assert r.dbsize() == 0
     finally:
         r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+def test_overwriting_a_stale_key_expires_it_first(no_active_expire_pair, redis_oracle_port, server):
+    """SET/MSET over a key whose time has passed: Redis's lookupKeyWrite expires it (event, stat) first."""
+    from tests.helpers import RawConnection
+
+    diff = no_active_expire_pair
+    subscribers = [RawConnection(redis_oracle_port), RawConnection(server.port)]
+    diff.check("CONFIG", "SET", "notify-keyspace-events", "KEA")
+    try:
+        for sub in subscribers:
+            sub.call("PSUBSCRIBE", "__keyevent*__:*")
+        diff.check_all([("SET", "a", "1", "PX", "1"), ("MSET", "b", "1"), ("PEXPIRE", "b", "1"),
+                        ("SET", "c", "1", "PX", "1"), ("DEBUG", "SLEEP", "0.01"), ("SET", "a", "2"),
+                        ("MSET", "b", "2", "x", "1"), ("SETEX", "c", "100", "2"), ("DBSIZE",)])
+        expected, actual = (sub.read_all(0.3) for sub in subscribers)
+        assert expected.count(b"expired") == 3
+        assert actual == expected
+    finally:
+        diff.check("CONFIG", "SET", "notify-keyspace-events", "")
+        for sub in subscribers:
+            sub.close()
+
+
+@pytest.fixture
+def no_active_expire_pair(diff):
+    diff.check("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    yield diff
+    diff.check("DEBUG", "SET-ACTIVE-EXPIRE", "1")

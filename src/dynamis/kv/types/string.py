@@ -174,11 +174,14 @@ def _set_generic(client: Client, flags: int, key: bytes, value: bytes, expire: b
 def set_command(client: Client, argv: list[bytes]) -> object:
     if len(argv) == 3:
         key = argv[1]
-        client.db.set(key, argv[2])
+        db = client.db
+        if db.expires and key in db.expires:
+            db.lookup(key)  # a stale value expires first (its event), as lookupKeyWrite in setKey
+        db.set(key, argv[2])
         keyspace = client.server.keyspace
         keyspace.dirty += 1
         if keyspace.notify_flags:
-            keyspace.notify(client.db, "$", "set", key)
+            keyspace.notify(db, "$", "set", key)
         return OK
     flags, expire = parse_set_options(argv, 3, True)
     return _set_generic(client, flags, argv[1], argv[2], expire, "set", OK, None)
@@ -293,10 +296,14 @@ def mset_command(client: Client, argv: list[bytes]) -> str:
     _mset_arity(argv, "mset")
     db = client.db
     keyspace = client.server.keyspace
-    if keyspace.notify_flags:
+    if keyspace.notify_flags or db.expires:
         for i in range(1, len(argv), 2):
-            db.set(argv[i], argv[i + 1])
-            keyspace.notify(db, "$", "set", argv[i])
+            key = argv[i]
+            if key in db.expires:
+                db.lookup(key)  # a stale value expires first (its event), as lookupKeyWrite in setKey
+            db.set(key, argv[i + 1])
+            if keyspace.notify_flags:
+                keyspace.notify(db, "$", "set", key)
     else:
         db_set = db.set
         for i in range(1, len(argv), 2):
