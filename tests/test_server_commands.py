@@ -221,6 +221,14 @@ def test_memory_usage_plausible(r2):
     assert 40 <= small < 200 and 10000 <= big < 10300
     assert r2.memory_usage("mem:none") is None
     assert r2.execute_command("MEMORY", "USAGE", "mem:big", "SAMPLES", "0") == big
+    for kind, fill in (("hash", lambda k, n: r2.hset(k, mapping={f"f{i}": f"v{i}" for i in range(n)})),
+                       ("list", lambda k, n: r2.rpush(k, *range(n))),
+                       ("set", lambda k, n: r2.sadd(k, *range(n))),
+                       ("zset", lambda k, n: r2.zadd(k, {f"m{i}": i for i in range(n)}))):
+        fill(f"mem:{kind}:small", 10)
+        fill(f"mem:{kind}:big", 1000)
+        small, big = r2.memory_usage(f"mem:{kind}:small"), r2.memory_usage(f"mem:{kind}:big")
+        assert 100 < small < big and big > 10 * 1000, kind  # grows with the elements, at least ~10 B each
     stats = r2.memory_stats()
     assert stats["keys.count"] >= 2 and stats["total.allocated"] > 0
     assert r2.execute_command("MEMORY", "DOCTOR")

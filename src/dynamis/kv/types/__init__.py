@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,9 @@ def encoding_of(value: Any, config: Config) -> str:
 
 
 _SIZES: dict[type, Callable[[Any, int], int]] = {}
+# the submodules `list`, `set`, `hash`... become attributes of this package and hide the builtins of the same
+# name from the functions below: keep the builtins under names of their own
+_list, _set, _dict = list, set, dict
 
 
 def register_size(cls: type, size: Callable[[Any, int], int]) -> None:
@@ -42,29 +46,29 @@ def register_size(cls: type, size: Callable[[Any, int], int]) -> None:
 
 
 def memory_usage(value: Any, samples: int = 5) -> int:
-    """Bytes a value takes: its registered size function, else sys.getsizeof of the value plus, for a
-    container, the average size of `samples` of its elements (keys and values of a mapping) times its length."""
+    """Bytes a value takes: its registered size function, else an estimate from sys.getsizeof: a container
+    adds the average size of `samples` of its elements (keys and values of a mapping) times its length, a
+    value class the sizes of its fields."""
     size = _SIZES.get(type(value))
     if size is not None:
         return size(value, samples)
+    return _estimate(value, samples, 5)
+
+
+def _estimate(value: Any, samples: int, depth: int) -> int:
     total = sys.getsizeof(value)
-    if isinstance(value, (bytes, bytearray, str, int, float)):
+    if isinstance(value, (bytes, bytearray, str, int, float)) or value is None or depth <= 0:
         return total
-    try:
+    if isinstance(value, (_list, _dict, _set, frozenset, tuple, deque)):
         n = len(value)
-        items = iter(value.items() if isinstance(value, dict) else value)
-    except TypeError:
-        return total
-    if not n:
-        return total
-    picked = list(itertools.islice(items, n if samples < 0 else max(samples, 1)))
-    sampled = sum(_element_size(e) for e in picked)
-    return total + sampled * n // len(picked)
-
-
-def _element_size(element: Any) -> int:
-    if isinstance(element, tuple):
-        return sum(_element_size(e) for e in element)
-    if isinstance(element, (list, dict, set, frozenset)) and element:
-        return memory_usage(element, 5)
-    return sys.getsizeof(element)
+        if not n:
+            return total
+        items = iter(value.items() if isinstance(value, _dict) else value)
+        picked = _list(itertools.islice(items, n if samples < 0 else max(samples, 1)))
+        sampled = sum(_estimate(e, samples, depth - 1) for e in picked)
+        return total + sampled * n // len(picked)
+    # an object of a value class (or of a library it uses, such as a SortedList): its fields
+    names = [name for cls in type(value).__mro__ for name in getattr(cls, "__slots__", ())]
+    fields = [getattr(value, name, None) for name in names]
+    fields += _list(getattr(value, "__dict__", {}).values())
+    return total + sum(_estimate(f, samples, depth - 1) for f in fields if not callable(f))
