@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -119,7 +120,10 @@ def start_redis_server(port: int) -> subprocess.Popen:
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed (apt-get install redis-server): the differential tests need it")
+    # its own scratch dir: a test that turns on AOF or saves must not write into the working tree
+    scratch = tempfile.mkdtemp(prefix="redis-oracle-")
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", scratch,
                              "--daemonize", "no", "--protected-mode", "no", "--enable-debug-command", "yes"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_port(port, proc=proc)
