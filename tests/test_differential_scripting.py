@@ -229,6 +229,8 @@ RESP3_SCRIPTS = [
     "redis.setresp(3) local r = redis.call('hgetall', 'h') return type(r.map)",
     "redis.setresp(2) return redis.call('hgetall', 'h')",
     "return redis.call('hgetall', 'h')",
+    "redis.setresp(3) return redis.call('spop', 'nokey', 100)",
+    "redis.setresp(3) return redis.call('smembers', 'nokey')",
     "redis.setresp(3) return true",
     "redis.setresp(3) return false",
     "return true",

@@ -51,6 +51,7 @@ from dynamis.kv.protocol import (
     Raw,
     ReplyError,
     RequestParser,
+    SetReply,
     Verbatim,
     encode_reply,
     format_double,
@@ -577,7 +578,7 @@ class LuaEngine:
                 flat.append(self._to_lua(k, resp3))
                 flat.append(self._to_lua(v, resp3))
             return self._table_from(flat)
-        if t is set or t is frozenset:
+        if t is set or t is frozenset or t is SetReply:
             if resp3:
                 inner = self._table_from({})
                 for item in reply:
@@ -1552,23 +1553,18 @@ def function_list_command(client: Client, argv: list[bytes]) -> Any:
         else:
             raise ReplyError(f"ERR Unknown argument {_bulk_text(argv[i])}")
         i += 1
-    resp3 = client.resp == 3
-    out: list[bytes] = []
-    libraries = [lib for lib in scripting(client.server).libraries.values()
-                 if pattern is None or glob_match(pattern, lib.name.encode(), nocase=True)]
-    out.append(b"*%d\r\n" % len(libraries))
-    for lib in libraries:
+    reply = []
+    for lib in scripting(client.server).libraries.values():
+        if pattern is not None and not glob_match(pattern, lib.name.encode(), nocase=True):
+            continue
         fields: dict[bytes, Any] = {b"library_name": lib.name.encode(), b"engine": b"LUA"}
-        functions = []
-        for f in lib.functions.values():
-            flags = b"".join(b"+%s\r\n" % flag for flag in f["flags"])
-            functions.append({b"name": f["name"], b"description": f["description"],
-                              b"flags": Raw((b"~%d\r\n" if resp3 else b"*%d\r\n") % len(f["flags"]) + flags)})
-        fields[b"functions"] = functions
+        fields[b"functions"] = [{b"name": f["name"], b"description": f["description"],
+                                 b"flags": SetReply(flag.decode() for flag in f["flags"])}  # status replies
+                                for f in lib.functions.values()]
         if with_code:
             fields[b"library_code"] = lib.code
-        out.append(encode_reply(fields, resp3))
-    return Raw(b"".join(out))
+        reply.append(fields)
+    return reply
 
 
 @command("stats", 2, "noscript allow_busy", parent="function", categories="@scripting", group="scripting",
