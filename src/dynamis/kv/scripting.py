@@ -604,6 +604,8 @@ class LuaEngine:
             return self._table_from({b"ok": reply.encode()})
         if isinstance(reply, list):
             return self._table_from([self._to_lua(item, resp3) for item in reply])
+        if isinstance(reply, int):
+            return int(reply)
         raise TypeError(f"cannot convert reply of type {t.__name__} for Lua")
 
     # -- compiling and running ----------------------------------------------------------------
