@@ -447,3 +447,44 @@ def test_generated_command_sequences_through_scripts(diff, diff3, sequence, resp
         for cmd in sequence:
             d.check("EVAL", prefix + "return redis.pcall(unpack(ARGV))", 0, *cmd)
             d.check("EVAL", prefix + "local r = redis.pcall(unpack(ARGV)) return {type(r), r}", 0, *cmd)
+
+
+lua_numbers = st.one_of(st.integers(-2**40, 2**40), st.floats(-1e12, 1e12, allow_nan=False)).map(repr)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["band", "bor", "bxor", "lshift", "rshift", "arshift", "rol", "ror", "tohex"]),
+       lua_numbers, st.integers(-40, 40))
+def test_generated_bit_operations(diff, op, x, n):
+    diff.check("EVAL", f"return {{bit.{op}({x}, {n}), bit.tobit({x}), bit.bnot({x}), bit.bswap({x})}}", 0)
+
+
+json_values = st.recursive(
+    # (-0.0 is left out: lupa hands Lua's -0 to Python as the integer 0, so cjson prints "0" where Redis prints "-0")
+    st.one_of(st.none(), st.booleans(), st.integers(-10**15, 10**15),
+              st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: f != 0 or str(f) == "0.0"),
+              st.text(max_size=8)),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(json_values)
+def test_generated_json_round_trips(diff, value):
+    import json
+
+    text = json.dumps(value)
+    diff.check("EVAL", "return cjson.encode(cjson.decode(ARGV[1]))", 0, text)
+    diff.check("EVAL", "return cmsgpack.pack(cjson.decode(ARGV[1]))", 0, text)
+    diff.check("EVAL", "return cjson.encode({cmsgpack.unpack(cmsgpack.pack(cjson.decode(ARGV[1])))})", 0, text)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["b", "B", "h", "H", "i", "I", "l", "L", "i3", "I5", "<", ">", "!4", "x", "f", "d"]),
+                min_size=1, max_size=6), st.integers(-300, 300))
+def test_generated_struct_formats(diff, options, number):
+    fmt = "".join(options)
+    count = sum(1 for o in options if o[0] not in "<>!x")
+    args = ", ".join([str(number)] * count)
+    diff.check("EVAL", f"local s = struct.pack('{fmt}'{', ' if args else ''}{args}) "
+               f"return {{s, struct.size('{fmt}'), struct.unpack('{fmt}', s)}}", 0)

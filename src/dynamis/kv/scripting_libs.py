@@ -41,6 +41,11 @@ def _number(value: Any, argn: int, fname: str) -> float | int:
     return value
 
 
+def _lua_number(value: int | float) -> int | float:
+    """Lua numbers are doubles: an integer beyond int64 goes to Lua as a float (lupa refuses it)."""
+    return float(value) if isinstance(value, int) and not -(2**63) <= value < 2**63 else value
+
+
 def _lua_type_name(value: Any) -> str:
     if value is None:
         return "no value"
@@ -159,19 +164,19 @@ class _StructFormat:
             elif opt == "<":
                 self.little = True
             elif opt == "!":
-                self.maxalign = self._number(8)
-            elif opt in "=":
-                self.little = True
+                align = self._number(8)
+                if align & (align - 1):
+                    raise LibError(f"alignment {align} is not a power of 2")
+                self.maxalign = align
             else:
                 raise LibError(f"bad argument #1 to '{self.fname}' (invalid format option '{opt}')")
 
     def gap(self, size: int, total: int, opt: str) -> int:
-        if opt in "cs" or size <= 1:
+        """struct.c's gettoalign (sizes that are not powers of 2 included, as it computes them)."""
+        if size == 0 or opt in "cs":
             return 0
-        align = min(size, self.maxalign)
-        if align & (align - 1):
-            raise LibError("alignment must be power of 2")
-        return (align - (total & (align - 1))) & (align - 1)
+        size = min(size, self.maxalign)
+        return (size - (total & (size - 1))) & (size - 1)
 
 
 def _struct_pack(fmt: Any = None, *args: Any) -> bytes:
@@ -237,7 +242,7 @@ def _struct_unpack(fmt: Any = None, data: Any = None, init: Any = None) -> tuple
         elif opt in "bBhHlLTiI":
             value = int.from_bytes(data[pos:pos + size], "little" if f.little else "big", signed=opt in "bhliT" and
                                    opt != "T")
-            results.append(value)
+            results.append(_lua_number(value))
             pos += size
         elif opt in "fd":
             results.append(pystruct.unpack(("<" if f.little else ">") + opt, data[pos:pos + size])[0])
@@ -423,7 +428,7 @@ def _msgpack_decode(data: bytes, pos: int, to_table: Callable[[Any], Any]) -> tu
     if c in fixed:
         size = pystruct.calcsize(fixed[c])
         need(size)
-        return pystruct.unpack(fixed[c], data[pos:pos + size])[0], pos + size
+        return _lua_number(pystruct.unpack(fixed[c], data[pos:pos + size])[0]), pos + size
     raise LibError("Bad data format in input.")
 
 
@@ -613,7 +618,9 @@ class _JsonDecoder:
             if text[:cut].lower().lstrip(b"-") in (b"inf", b"nan", b"infinity"):
                 break
             self.pos += cut
-            return int(value) if value.is_integer() and abs(value) < 2**53 else value
+            if value.is_integer() and abs(value) < 2**53 and (value or math.copysign(1.0, value) > 0):
+                return int(value)
+            return value
         return _JsonTokenError("invalid number")
 
     def fail(self, expected: str, token: tuple[str, Any, int]) -> LibError:
