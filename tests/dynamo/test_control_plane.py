@@ -103,8 +103,9 @@ def test_update_table(client: Any, make_table: Any) -> None:
     client.update_table(TableName=name, BillingMode="PAY_PER_REQUEST", DeletionProtectionEnabled=True)
     table = client.describe_table(TableName=name)["Table"]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST" and table["DeletionProtectionEnabled"]
-    code, _ = error(client.delete_table, TableName=name)
-    assert code == "ValidationException"
+    assert error(client.delete_table, TableName=name) == (
+        "ResourceInUseException", "Resource cannot be deleted as it is currently protected against deletion. Disable "
+        "deletion protection first")
     client.update_table(TableName=name, DeletionProtectionEnabled=False)
 
 

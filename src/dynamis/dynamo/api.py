@@ -498,8 +498,8 @@ class DynamoEngine:
     async def delete_table(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         table = self._table(body, region)
         if table.description.get("DeletionProtectionEnabled"):
-            raise validation("Resource cannot be deleted as it is currently protected against manual deletion. "
-                             "Disable deletion protection first.")
+            raise in_use("Resource cannot be deleted as it is currently protected against deletion. Disable "
+                         "deletion protection first")
         del self.tables[(region, table.name)]
         table.deleted = True
 
