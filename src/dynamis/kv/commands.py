@@ -218,12 +218,16 @@ def arity_error(cmd: Command) -> ReplyError:
 def unknown_command_error(argv: list[bytes]) -> ReplyError:
     cmd = COMMANDS.get(argv[0].lower())
     if cmd is not None and cmd.handler is None:
-        sub = argv[1].decode("utf-8", "replace") if len(argv) > 1 else ""
-        return ReplyError(
-            f"ERR unknown subcommand '{_clip(sub)}'. Try {cmd.name.upper()} HELP."
-        )
-    args = "".join(f"'{_clip(a.decode('utf-8', 'replace'))}' " for a in argv[1:])
-    return ReplyError(f"ERR unknown command '{_clip(argv[0].decode('utf-8', 'replace'))}', with args beginning with: {args}")
+        sub = _clip(argv[1]) if len(argv) > 1 else ""
+        return ReplyError(f"ERR unknown subcommand '{sub}'. Try {cmd.name.upper()} HELP.")
+    # as Redis's processCommand: the arguments together are cut at 128 bytes
+    args = b""
+    for arg in argv[1:]:
+        if len(args) >= 128:
+            break
+        args += b"'%s' " % _c_string(arg)[: 128 - len(args)]
+    return ReplyError(f"ERR unknown command '{_clip(argv[0])}', with args beginning with: "
+                      f"{args.decode('utf-8', 'surrogateescape')}")
 
 
 def help_reply(name: str, lines: list[str]) -> list[str]:
@@ -235,11 +239,18 @@ def help_reply(name: str, lines: list[str]) -> list[str]:
 def subcommand_syntax_error(argv: list[bytes]) -> ReplyError:
     """Redis's addReplySubcommandSyntaxError."""
     return ReplyError(f"ERR unknown subcommand or wrong number of arguments for "
-                      f"'{_clip(argv[1].decode('utf-8', 'replace'))}'. Try {argv[0].decode().upper()} HELP.")
+                      f"'{_clip(argv[1])}'. Try {argv[0].decode().upper()} HELP.")
 
 
-def _clip(text: str) -> str:
-    return text[:128]
+def _c_string(arg: bytes) -> bytes:
+    """What C's `%s` prints of an argument: up to its first NUL byte."""
+    end = arg.find(b"\0")
+    return arg if end < 0 else arg[:end]
+
+
+def _clip(arg: bytes) -> str:
+    """An argument as Redis's `%.128s` prints it (its bytes kept as they are; see protocol.py)."""
+    return _c_string(arg)[:128].decode("utf-8", "surrogateescape")
 
 
 def load_all() -> None:

@@ -232,7 +232,7 @@ def split_inline(line: bytes) -> list[bytes]:
                 if i >= n:
                     break
                 c = line[i]
-                if c in b" \t\n\r\v\f":
+                if c in b" \t\n\r":  # not isspace(): \v and \f only separate before a token
                     break
                 if c == 34:
                     in_dq = True
