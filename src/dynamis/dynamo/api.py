@@ -41,6 +41,8 @@ _TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
 _CATALOG = ("CREATE TABLE IF NOT EXISTS catalog (region TEXT NOT NULL, name TEXT NOT NULL, sql_name TEXT NOT NULL,"
             " description BLOB NOT NULL, item_count INTEGER NOT NULL, size_bytes INTEGER NOT NULL,"
             " PRIMARY KEY (region, name)) WITHOUT ROWID")
+_TAGS = ("CREATE TABLE IF NOT EXISTS tags (arn TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
+         " PRIMARY KEY (arn, key)) WITHOUT ROWID")
 Key = tuple[int, bytes, bytes]
 
 
@@ -241,6 +243,7 @@ class DynamoEngine:
 
     def _load(self, conn: sqlite3.Connection) -> None:
         conn.execute(_CATALOG)
+        conn.execute(_TAGS)
         rows = conn.execute("SELECT region, sql_name, description, item_count, size_bytes FROM catalog")
         for region, sql_name, description, count, size in rows.fetchall():
             table = Table(region, orjson.loads(description), sql_name, count, size)
@@ -265,10 +268,6 @@ class DynamoEngine:
         if not isinstance(body, dict):
             raise DynamoError("SerializationException", "Start of structure or map found where not expected.")
         return await handler(body, region or self.default_region)
-
-    def operations(self) -> list[str]:
-        """Names of the supported operations."""
-        return list(self._operations)
 
     def _table(self, body: dict[str, Any], region: str, describe: bool = False) -> Table:
         name = _table_name(body)
@@ -372,8 +371,6 @@ class DynamoEngine:
             table.rows.create(conn)
             conn.execute("INSERT INTO catalog VALUES (?, ?, ?, ?, 0, 0)",
                          (region, name, table.rows.sql_name, orjson.dumps(description)))
-            conn.execute("CREATE TABLE IF NOT EXISTS tags (arn TEXT, key TEXT, value TEXT, PRIMARY KEY (arn, key))"
-                         " WITHOUT ROWID")
             conn.executemany("INSERT OR REPLACE INTO tags VALUES (?, ?, ?)",
                              [(table.arn(), t["Key"], t["Value"]) for t in tags])
 
@@ -506,8 +503,7 @@ class DynamoEngine:
         def drop(conn: sqlite3.Connection) -> None:
             table.rows.drop(conn)
             conn.execute("DELETE FROM catalog WHERE region = ? AND name = ?", (region, table.name))
-            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'tags'").fetchone():
-                conn.execute("DELETE FROM tags WHERE arn = ?", (table.arn(),))
+            conn.execute("DELETE FROM tags WHERE arn = ?", (table.arn(),))
 
         await self.storage.write(drop)
         return {"TableDescription": {**table.describe(), "TableStatus": "DELETING"}}
@@ -519,7 +515,7 @@ class DynamoEngine:
     async def describe_endpoints(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         return {"Endpoints": [{"Address": f"dynamodb.{region}.amazonaws.com", "CachePeriodInMinutes": 1440}]}
 
-    def _table_by_arn(self, arn: Any, region: str) -> Table:
+    def _table_by_arn(self, arn: Any) -> Table:
         for table in self.tables.values():
             if table.arn() == arn:
                 return table
@@ -528,7 +524,7 @@ class DynamoEngine:
         raise not_found(f"Requested resource not found: ResourcArn: {arn} not found")
 
     async def tag_resource(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        table = self._table_by_arn(body.get("ResourceArn"), region)
+        table = self._table_by_arn(body.get("ResourceArn"))
         tags = [(table.arn(), t["Key"], t["Value"]) for t in body.get("Tags") or []]
         if not tags:
             raise invalid_param("Atleast one Tag needs to be provided as Input.")
@@ -537,7 +533,7 @@ class DynamoEngine:
         return {}
 
     async def untag_resource(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        table = self._table_by_arn(body.get("ResourceArn"), region)
+        table = self._table_by_arn(body.get("ResourceArn"))
         keys = [(table.arn(), k) for k in body.get("TagKeys") or []]
         if not keys:
             raise invalid_param("Atleast one Tag Key needs to be provided as Input.")
@@ -546,8 +542,8 @@ class DynamoEngine:
         return {}
 
     async def list_tags_of_resource(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        table = self._table_by_arn(body.get("ResourceArn"), region)
-        rows = await self.storage.write(lambda conn: conn.execute(
+        table = self._table_by_arn(body.get("ResourceArn"))
+        rows = await self.storage.read(lambda conn: conn.execute(
             "SELECT key, value FROM tags WHERE arn = ? ORDER BY key", (table.arn(),)).fetchall())
         return {"Tags": [{"Key": k, "Value": v} for k, v in rows]}
 
@@ -735,7 +731,7 @@ class DynamoEngine:
             raise validation(f"The table does not have the specified index: {body['IndexName']}")
 
     def _page(self, table: Table, rows: Any, limit: int | None, filter_: Parsed | None,
-              paths: list[tuple] | None, select: str, ctx: ExpressionContext, kind: str) -> dict[str, Any]:
+              paths: list[tuple] | None, select: str, ctx: ExpressionContext) -> dict[str, Any]:
         """Read rows up to Limit or 1 MB, filter and project them: one Query/Scan page."""
         items: list[Any] = []
         scanned = read_bytes = count = 0
@@ -816,7 +812,7 @@ class DynamoEngine:
             bounds.append((">" if forward else "<", start_key[2]))
         h = zlib.crc32(pk)
         result = await self.storage.read(lambda conn: self._page(
-            table, table.rows.query(conn, h, pk, bounds, forward), limit, filter_, paths, select, ctx, "Query"))
+            table, table.rows.query(conn, h, pk, bounds, forward), limit, filter_, paths, select, ctx))
         units = capacity.read_units(result.pop("_read_bytes"), bool(body.get("ConsistentRead")))
         return self._with_capacity(result, table, units, body)
 
@@ -854,8 +850,7 @@ class DynamoEngine:
         if body.get("ExclusiveStartKey") is not None:
             after = table.request_key(body["ExclusiveStartKey"], starting=True)
         result = await self.storage.read(lambda conn: self._page(
-            table, table.rows.scan(conn, after, h_low, h_high), limit, filter_, paths, select, request.ctx,
-            "Scan"))
+            table, table.rows.scan(conn, after, h_low, h_high), limit, filter_, paths, select, request.ctx))
         units = capacity.read_units(result.pop("_read_bytes"), bool(body.get("ConsistentRead")))
         return self._with_capacity(result, table, units, body)
 
