@@ -31,7 +31,7 @@ from .expressions.evaluate import (
 )
 from .expressions.parser import Parsed
 from .storage import Storage, TableRows
-from .values import check_item, check_value, item_size, key_bytes
+from .values import MAX_HASH_KEY, MAX_RANGE_KEY, check_item, check_value, item_size, key_bytes
 
 MAX_ITEM_BYTES = 400 * 1024
 PAGE_BYTES = 1024 * 1024
@@ -145,13 +145,14 @@ class Table:
 
     def _encode(self, source: dict[str, Any]) -> Key:
         hash_name, hash_type = self.hash_key
-        pk = self._key_part(hash_name, hash_type, source[hash_name], 2048,
-                            "Size of hashkey has exceeded the maximum size limit of2048 bytes")
+        pk = self._key_part(hash_name, hash_type, source[hash_name], MAX_HASH_KEY,
+                            f"Size of hashkey has exceeded the maximum size limit of{MAX_HASH_KEY} bytes")
         sk = b""
         if self.range_key is not None:
             range_name, range_type = self.range_key
-            sk = self._key_part(range_name, range_type, source[range_name], 1024,
-                                "Aggregated size of all range keys has exceeded the size limit of 1024 bytes")
+            sk = self._key_part(range_name, range_type, source[range_name], MAX_RANGE_KEY,
+                                f"Aggregated size of all range keys has exceeded the size limit of {MAX_RANGE_KEY} "
+                                "bytes")
         return (zlib.crc32(pk), pk, sk)
 
     def item_key(self, item: dict[str, Any]) -> Key:

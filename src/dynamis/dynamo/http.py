@@ -54,10 +54,6 @@ class HttpRequest:
         self.body = body
 
 
-def _auth_error(code: str, message: str) -> DynamoError:
-    return DynamoError(code, message)
-
-
 class SigV4:
     """AWS Signature Version 4 verification against configured access keys (none: accept any signature)."""
 
@@ -70,7 +66,7 @@ class SigV4:
         headers = request.headers
         auth = headers.get("authorization", "")
         if not auth.strip().startswith("AWS4-"):
-            raise _auth_error("MissingAuthenticationTokenException", "Request is missing Authentication Token")
+            raise DynamoError("MissingAuthenticationTokenException", "Request is missing Authentication Token")
         params = dict(_AUTH_PARAM.findall(auth.split(" ", 1)[1] if " " in auth else ""))
         date = headers.get("x-amz-date") or headers.get("date")
         missing = "".join(f"Authorization header requires '{p}' parameter. "
@@ -78,10 +74,10 @@ class SigV4:
         if not date:
             missing += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
         if missing:
-            raise _auth_error("IncompleteSignatureException", missing + "Authorization=" + auth)
+            raise DynamoError("IncompleteSignatureException", missing + "Authorization=" + auth)
         scope = params["Credential"].split("/")
         if len(scope) != 5:
-            raise _auth_error("IncompleteSignatureException", "Credential must have exactly 5 slash-delimited "
+            raise DynamoError("IncompleteSignatureException", "Credential must have exactly 5 slash-delimited "
                               "elements, e.g. keyid/date/region/service/term, got '" + params["Credential"] + "'")
         access_key, day, region, service, _ = scope
         if not self.credentials:
@@ -89,7 +85,7 @@ class SigV4:
         secret = self.credentials.get(access_key)
         self._check_date(date)
         if secret is None:
-            raise _auth_error("UnrecognizedClientException", "The security token included in the request is invalid.")
+            raise DynamoError("UnrecognizedClientException", "The security token included in the request is invalid.")
         signed = params["SignedHeaders"].split(";")
         canonical_headers = "".join(
             f"{name}:{','.join(_SPACES.sub(' ', v.strip()) for v in headers.get(name, '').split(','))}\n"
@@ -102,7 +98,7 @@ class SigV4:
         key = self._signing_key(secret, day, region, service)
         expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, params["Signature"]):
-            raise _auth_error("InvalidSignatureException", "The request signature we calculated does not match the "
+            raise DynamoError("InvalidSignatureException", "The request signature we calculated does not match the "
                               "signature you provided. Check your AWS Secret Access Key and signing method. Consult "
                               "the service documentation for details.")
         return region
@@ -112,15 +108,15 @@ class SigV4:
         try:
             when = dt.datetime.strptime(date, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
         except ValueError:
-            raise _auth_error("IncompleteSignatureException", f"Date must be in ISO-8601 'basic format'. Got "
+            raise DynamoError("IncompleteSignatureException", f"Date must be in ISO-8601 'basic format'. Got "
                               f"'{date}'. See http://en.wikipedia.org/wiki/ISO_8601") from None
         now = dt.datetime.now(dt.UTC)
         fmt = "%Y%m%dT%H%M%SZ"
         if when < now - _SKEW:
-            raise _auth_error("InvalidSignatureException", f"Signature expired: {date} is now earlier than "
+            raise DynamoError("InvalidSignatureException", f"Signature expired: {date} is now earlier than "
                               f"{(now - _SKEW).strftime(fmt)} ({now.strftime(fmt)} - 15 min.)")
         if when > now + _SKEW:
-            raise _auth_error("InvalidSignatureException", f"Signature not yet current: {date} is still later than "
+            raise DynamoError("InvalidSignatureException", f"Signature not yet current: {date} is still later than "
                               f"{(now + _SKEW).strftime(fmt)} ({now.strftime(fmt)} + 15 min.)")
 
     def _signing_key(self, secret: str, day: str, region: str, service: str) -> bytes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from decimal import Context, Decimal, InvalidOperation
+from decimal import Context, Decimal
 from typing import Any
 
 from .errors import DynamoError, invalid_param, validation
@@ -21,7 +21,6 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 # Wide enough that arithmetic on 38-digit operands is exact before we check the 38-digit limit.
 DECIMAL_CONTEXT = Context(prec=80, Emin=-999999, Emax=999999)
 _SET_NAMES = {"SS": "string", "NS": "number", "BS": "binary"}
-SCALAR_TYPES = frozenset({"S", "N", "B"})
 
 
 def normalize_number(text: Any) -> str:
@@ -192,14 +191,6 @@ def key_bytes(kind: str, value: dict[str, Any]) -> bytes:
     if kind == "N":
         return number_sort_key(inner)
     return base64.b64decode(inner)
-
-
-def to_decimal(value: dict[str, Any]) -> Decimal:
-    """The Decimal of an N value."""
-    try:
-        return Decimal(value["N"])
-    except InvalidOperation:  # pragma: no cover - values are normalized on the way in
-        raise validation("A value provided cannot be converted into a number") from None
 
 
 def values_equal(a: dict[str, Any], b: dict[str, Any]) -> bool:
