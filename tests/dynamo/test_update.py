@@ -125,3 +125,33 @@ def test_resource_update_add(resource: Any, table: str) -> None:
     for _ in range(3):
         t.update_item(Key={"pk": "counter"}, UpdateExpression="ADD hits :one", ExpressionAttributeValues={":one": 1})
     assert t.get_item(Key={"pk": "counter"})["Item"]["hits"] == 3
+
+
+def test_concurrent_conditional_updates_are_atomic(endpoint: str, table: str) -> None:
+    """Read-check-write runs on the writer thread one request at a time: no lost updates, one winner."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import boto3
+    from botocore.config import Config
+
+    from .conftest import CREDENTIALS
+
+    def worker(n: int) -> int:
+        c = boto3.client("dynamodb", endpoint_url=endpoint, config=Config(retries={"max_attempts": 1}), **CREDENTIALS)
+        won = 0
+        for _ in range(25):
+            c.update_item(TableName=table, Key={"pk": {"S": "atomic"}}, UpdateExpression="ADD n :one",
+                          ExpressionAttributeValues={":one": {"N": "1"}})
+        try:
+            c.put_item(TableName=table, Item={"pk": {"S": "lock"}, "owner": {"N": str(n)}},
+                       ConditionExpression="attribute_not_exists(pk)")
+            won = 1
+        except c.exceptions.ConditionalCheckFailedException:
+            pass
+        return won
+
+    with ThreadPoolExecutor(8) as pool:
+        winners = sum(pool.map(worker, range(8)))
+    client = boto3.client("dynamodb", endpoint_url=endpoint, **CREDENTIALS)
+    assert client.get_item(TableName=table, Key={"pk": {"S": "atomic"}})["Item"]["n"] == {"N": "200"}
+    assert winners == 1
