@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 SCRIPTS = [
@@ -488,3 +488,17 @@ def test_generated_struct_formats(diff, options, number):
     args = ", ".join([str(number)] * count)
     diff.check("EVAL", f"local s = struct.pack('{fmt}'{', ' if args else ''}{args}) "
                f"return {{s, struct.size('{fmt}'), struct.unpack('{fmt}', s)}}", 0)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet='{}[]:,"\\ 01-+.eExE5tfalsenuiINp\\x01é', max_size=14))
+def test_generated_json_decode_errors(diff, text):
+    assume("-0" not in text)  # Lua's -0 reaches Python as the integer 0 through lupa (see above)
+    diff.check("EVAL", "local ok, v = pcall(cjson.decode, ARGV[1]) "
+               "if ok then return cjson.encode(v) end return v", 0, text)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=12))
+def test_generated_msgpack_unpack(diff, data):
+    diff.check("EVAL", "local r = {pcall(cmsgpack.unpack, ARGV[1])} return cjson.encode(r)", 0, data)

@@ -15,6 +15,8 @@ from typing import Any
 
 from lupa.lua51 import LuaRuntime, lua_type
 
+from dynamis.kv.args import strtod
+
 
 class LibError(Exception):
     """Raised inside a library function; becomes a Lua error at the caller's line."""
@@ -394,11 +396,11 @@ def _msgpack_decode(data: bytes, pos: int, to_table: Callable[[Any], Any]) -> tu
         return c, pos
     if c >= 0xE0:
         return c - 256, pos
-    if 0xA0 <= c <= 0xBF or c in (0xD9, 0xDA, 0xDB, 0xC4, 0xC5, 0xC6):
+    if 0xA0 <= c <= 0xBF or c in (0xD9, 0xDA, 0xDB):  # no bin or ext types in lua_cmsgpack
         if c <= 0xBF:
             n = c & 0x1F
         else:
-            width = {0xD9: 1, 0xC4: 1, 0xDA: 2, 0xC5: 2, 0xDB: 4, 0xC6: 4}[c]
+            width = {0xD9: 1, 0xDA: 2, 0xDB: 4}[c]
             need(width)
             n = int.from_bytes(data[pos:pos + width], "big")
             pos += width
@@ -423,7 +425,8 @@ def _msgpack_decode(data: bytes, pos: int, to_table: Callable[[Any], Any]) -> tu
     simple = {0xC0: None, 0xC2: False, 0xC3: True}
     if c in simple:
         return simple[c], pos
-    fixed = {0xCA: ">f", 0xCB: ">d", 0xCC: ">B", 0xCD: ">H", 0xCE: ">I", 0xCF: ">Q",
+    # uint64 is read as int64, as lua_cmsgpack does
+    fixed = {0xCA: ">f", 0xCB: ">d", 0xCC: ">B", 0xCD: ">H", 0xCE: ">I", 0xCF: ">q",
              0xD0: ">b", 0xD1: ">h", 0xD2: ">i", 0xD3: ">q"}
     if c in fixed:
         size = pystruct.calcsize(fixed[c])
@@ -543,23 +546,32 @@ class _JsonDecoder:
             self.pos += 1
             return single[c], None, start
         if c == ord('"'):
-            return "T_STRING", self.string(), start
+            value = self.string()
+            if isinstance(value, _JsonTokenError):  # reported where the string went wrong
+                return "T_ERROR", value, value.index
+            return "T_STRING", value, start
         if c == ord("-") or 48 <= c <= 57:
-            return "T_NUMBER", self.number(), start
+            return self.number_token(start)
         for word, kind, value in ((b"true", "T_BOOLEAN", True), (b"false", "T_BOOLEAN", False),
                                   (b"null", "T_NULL", None)):
             if data.startswith(word, start):
                 self.pos += len(word)
                 return kind, value, start
-        return "T_ERROR", "invalid token", start
+        if c == ord("+") or data[start:start + 3].lower() in (b"inf", b"nan"):  # invalid JSON numbers, accepted
+            return self.number_token(start)
+        return "T_ERROR", _JsonTokenError("invalid token", start), start
+
+    def number_token(self, start: int) -> tuple[str, Any, int]:
+        value = self.number()
+        return ("T_ERROR" if isinstance(value, _JsonTokenError) else "T_NUMBER"), value, start
 
     def string(self) -> Any:
         data = self.data
         self.pos += 1
         out = bytearray()
         while True:
-            if self.pos >= len(data):
-                return _JsonTokenError("unexpected end of string")
+            if self.pos >= len(data) or data[self.pos] == 0:  # a C string ends at NUL
+                return _JsonTokenError("unexpected end of string", self.pos)
             c = data[self.pos]
             if c == 34:
                 self.pos += 1
@@ -574,11 +586,11 @@ class _JsonDecoder:
                 elif esc == b"u":
                     code, used = self.unicode_escape(self.pos)
                     if code is None:
-                        return _JsonTokenError("invalid unicode escape code")
+                        return _JsonTokenError("invalid unicode escape code", self.pos)
                     out += chr(code).encode("utf-8", "surrogatepass")
                     self.pos += used
                 else:
-                    return _JsonTokenError("invalid escape code")
+                    return _JsonTokenError("invalid escape code", self.pos)
             else:
                 out.append(c)
                 self.pos += 1
@@ -605,33 +617,22 @@ class _JsonDecoder:
         return code, 6
 
     def number(self) -> Any:
-        data = self.data
-        end = self.pos
-        while end < len(data) and data[end] in b"0123456789+-.eExXabcdefABCDEFinfINFnaNA":
-            end += 1
-        text = data[self.pos:end]
-        for cut in range(len(text), 0, -1):  # strtod takes the longest valid prefix
-            try:
-                value = float(text[:cut])
-            except ValueError:
-                continue
-            if text[:cut].lower().lstrip(b"-") in (b"inf", b"nan", b"infinity"):
-                break
-            self.pos += cut
-            if value.is_integer() and abs(value) < 2**53 and (value or math.copysign(1.0, value) > 0):
-                return int(value)
-            return value
-        return _JsonTokenError("invalid number")
+        """fpconv_strtod: C's strtod, so hex, inf and nan are numbers too (decode_invalid_numbers)."""
+        value, used, _ = strtod(self.data[self.pos:])
+        if not used:
+            return _JsonTokenError("invalid number", self.pos)
+        self.pos += used
+        if value.is_integer() and abs(value) < 2**53 and (value or math.copysign(1.0, value) > 0):
+            return int(value)
+        return value
 
     def fail(self, expected: str, token: tuple[str, Any, int]) -> LibError:
-        kind, value, start = token
-        found = value.message if isinstance(value, _JsonTokenError) else value if kind == "T_ERROR" else kind
-        return LibError(f"Expected {expected} but found {found} at character {start + 1}")
+        kind, value, index = token
+        found = value.message if isinstance(value, _JsonTokenError) else kind
+        return LibError(f"Expected {expected} but found {found} at character {index + 1}")
 
     def value(self, token: tuple[str, Any, int]) -> Any:
         kind, value, _ = token
-        if isinstance(value, _JsonTokenError):
-            raise self.fail("value", ("T_ERROR", value, token[2]))
         if kind in ("T_STRING", "T_NUMBER", "T_BOOLEAN"):
             return value
         if kind == "T_NULL":
@@ -680,8 +681,9 @@ class _JsonDecoder:
 
 
 class _JsonTokenError:
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, index: int) -> None:
         self.message = message
+        self.index = index
 
 
 # -- math.random (Redis's rand.c: a 48-bit LCG, same sequence on every platform) ---------------------
