@@ -42,7 +42,7 @@ def test_serve_startup_line_and_sigterm(tmp_path):
     proc, port = _serve(tmp_path, "--save", "", "--appendonly", "no")
     client = redis.Redis(port=port)
     assert client.ping() is True
-    assert client.config_get("save") == {b"save": b""}
+    assert client.config_get("save") in ({b"save": b""}, {"save": ""})
     assert client.info("server")["tcp_port"] == port
     code, err = _stop(proc, signal.SIGTERM)
     assert code == 0
