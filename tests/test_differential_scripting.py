@@ -502,3 +502,22 @@ def test_generated_json_decode_errors(diff, text):
 @given(st.binary(max_size=12))
 def test_generated_msgpack_unpack(diff, data):
     diff.check("EVAL", "local r = {pcall(cmsgpack.unpack, ARGV[1])} return cjson.encode(r)", 0, data)
+
+
+lua_keys = st.one_of(st.integers(-3, 25).map(lambda n: f"[{n}]"), st.sampled_from(["a", "b", "key", "x1"]),
+                     st.sampled_from(["[1.5]", "[true]", "['s p']"]))
+lua_leaf = st.sampled_from(["1", "-2.5", "'v'", "true", "false", "cjson.null", "1e300", "0.1", "{}"])
+lua_tables = st.recursive(
+    lua_leaf,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=5).map(lambda items: "{" + ", ".join(items) + "}"),
+        st.lists(st.tuples(lua_keys, inner), max_size=5).map(
+            lambda pairs: "{" + ", ".join(f"{k if k.startswith('[') else k} = {v}" for k, v in pairs) + "}")),
+    max_leaves=12)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lua_tables)
+def test_generated_cjson_and_cmsgpack_encode(diff, table):
+    diff.check("EVAL", f"return {{pcall(cjson.encode, {table})}}", 0)
+    diff.check("EVAL", f"return cmsgpack.pack({table})", 0)
