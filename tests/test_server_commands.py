@@ -30,6 +30,15 @@ def test_info_sections(r, r2):
     assert r2.info("keyspace") == {"db0": info["db0"]}
 
 
+def test_info_instantaneous_metrics(r2):
+    deadline = time.monotonic() + 0.6
+    while time.monotonic() < deadline:
+        r2.ping()
+    stats = r2.info("stats")
+    assert stats["instantaneous_ops_per_sec"] > 0
+    assert stats["instantaneous_input_kbps"] > 0 and stats["instantaneous_output_kbps"] > 0
+
+
 def test_info_raw_format(server):
     conn = RawConnection(server.port)
     assert conn.call("INFO", "cluster", "CLUSTER") == b"$30\r\n# Cluster\r\ncluster_enabled:0\r\n\r\n"

@@ -85,6 +85,7 @@ class RedisServer:
                       "total_error_replies": 0, "unexpected_error_replies": 0, "keyspace_hits": 0,
                       "keyspace_misses": 0, "evicted_keys": 0, "expired_stale_perc": 0}
         self.error_stats: dict[str, int] = {}
+        self.metric_samples: deque[tuple[float, int, int, int]] = deque(maxlen=16)
         self.last_save = int(time.time())
         self.ports: list[int] = []
         self.run_id = os.urandom(20).hex()
@@ -328,12 +329,26 @@ class RedisServer:
 
     # -- cron ------------------------------------------------------------------------------
 
+    def sample_metrics(self) -> None:
+        """Keep the last samples of the traffic counters for INFO's instantaneous_* (Redis's trackInstantaneousMetric)."""
+        stats = self.stats
+        self.metric_samples.append((time.monotonic(), self.commands_processed(),
+                                    stats["total_net_input_bytes"], stats["total_net_output_bytes"]))
+
+    def instantaneous(self, field: int) -> float:
+        """Per second rate of counter `field` (1 commands, 2 input bytes, 3 output bytes) over the samples."""
+        samples = self.metric_samples
+        if len(samples) < 2 or samples[-1][0] <= samples[0][0]:
+            return 0.0
+        return (samples[-1][field] - samples[0][field]) / (samples[-1][0] - samples[0][0])
+
     async def cron(self) -> None:
         """Periodic work at `hz` (Redis's serverCron): active expiry, idle client timeouts."""
         while True:
             hz = max(self.config["hz"], 1)
             await asyncio.sleep(1 / hz)
             self.keyspace.tick()
+            self.sample_metrics()
             if self.active_expire_enabled and not self.paused_until > time.time() and self.busy_script is None:
                 # 25% of each cron period at most, as Redis's ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC
                 deadline = time.perf_counter() + 0.25 / hz

@@ -200,9 +200,11 @@ def _section_stats(server: RedisServer) -> list[str]:
     return [
         f"total_connections_received:{stats['total_connections_received']}",
         f"total_commands_processed:{server.commands_processed()}",
-        f"instantaneous_ops_per_sec:{_ops_per_sec(server)}",
+        f"instantaneous_ops_per_sec:{int(server.instantaneous(1))}",
         f"total_net_input_bytes:{stats['total_net_input_bytes']}",
         f"total_net_output_bytes:{stats['total_net_output_bytes']}",
+        f"instantaneous_input_kbps:{server.instantaneous(2) / 1024:.2f}",
+        f"instantaneous_output_kbps:{server.instantaneous(3) / 1024:.2f}",
         f"rejected_connections:{stats['rejected_connections']}",
         "sync_full:0",
         "sync_partial_ok:0",
@@ -221,21 +223,6 @@ def _section_stats(server: RedisServer) -> list[str]:
         f"unexpected_error_replies:{stats['unexpected_error_replies']}",
         f"total_error_replies:{stats['total_error_replies']}",
     ]
-
-
-_OPS_SAMPLES: dict[int, tuple[float, int]] = {}
-
-
-def _ops_per_sec(server: RedisServer) -> int:
-    """Commands per second since the previous INFO (Redis samples in its cron; this is the same figure over
-    the interval between two reads, reset when the interval exceeds a few seconds)."""
-    now = time.monotonic()
-    processed = server.commands_processed()
-    last = _OPS_SAMPLES.get(id(server))
-    _OPS_SAMPLES[id(server)] = (now, processed)
-    if last is None or now - last[0] > 5 or now <= last[0]:
-        return 0
-    return int((processed - last[1]) / (now - last[0]))
 
 
 def _section_replication(server: RedisServer) -> list[str]:
