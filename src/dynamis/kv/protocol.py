@@ -164,6 +164,9 @@ def _encode(r: object, out: list[bytes], resp3: bool) -> None:
         raise TypeError(f"cannot encode reply of type {t.__name__}")
 
 
+_SIMPLE_STRINGS = {text: b"+%s\r\n" % text.encode() for text in ("OK", "QUEUED", "PONG")}
+
+
 def encode_reply(reply: object, resp3: bool = False) -> bytes:
     """Encode one reply value as RESP2 (or RESP3 when `resp3`)."""
     t = type(reply)
@@ -171,6 +174,10 @@ def encode_reply(reply: object, resp3: bool = False) -> bytes:
         return b"$%d\r\n%s\r\n" % (len(reply), reply)
     if t is int:
         return b":%d\r\n" % reply
+    if t is str:
+        return _SIMPLE_STRINGS.get(reply) or b"+%s\r\n" % reply.encode()
+    if reply is None:
+        return b"_\r\n" if resp3 else b"$-1\r\n"
     if t is Raw:
         return reply
     out: list[bytes] = []
