@@ -31,6 +31,7 @@ NOAUTH = ReplyError("NOAUTH Authentication required.")
 QUEUED = "QUEUED"
 POSTPONED = object()  # execute(): the server is paused (CLIENT PAUSE); the connection holds the request back
 _perf_ns = time.perf_counter_ns
+_COMMANDS = cmdtable.COMMANDS
 _BlockedRequest = blocking.BlockedRequest
 _MULTI_CONTROL = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
 
@@ -78,6 +79,7 @@ class RedisServer:
         self._pause_timer: asyncio.TimerHandle | None = None
         self._postponed: list[Any] = []  # callbacks of connections holding requests back until the pause ends
         self.latency_threshold_ns = 0
+        self.latency_tracking = self.config["latency-tracking"]
         self.proto_limits = ProtocolLimits(self.config["proto-max-bulk-len"], self.config["client-query-buffer-limit"])
         self.shutdown_requested: asyncio.Future[bool] | None = None
         self.stats = {"total_connections_received": 0,
@@ -104,6 +106,7 @@ class RedisServer:
         self.config.on_change["slowlog-log-slower-than"] = slowlog_threshold
         self.config.on_change["notify-keyspace-events"] = self._set_notify_flags
         self.config.on_change["latency-monitor-threshold"] = self._set_latency_threshold
+        self.config.on_change["latency-tracking"] = lambda on: setattr(self, "latency_tracking", on)
         self.config.on_change["proto-max-bulk-len"] = lambda v: setattr(self.proto_limits, "max_bulk_len", v)
         self.config.on_change["client-query-buffer-limit"] = lambda v: setattr(self.proto_limits,
                                                                                 "max_query_buffer", v)
@@ -228,7 +231,7 @@ class RedisServer:
 
     def execute(self, client: Client, argv: list[bytes]) -> Any:
         """Run one request from `client` and return its reply (Redis's processCommand)."""
-        cmd = cmdtable.COMMANDS.get(argv[0])
+        cmd = _COMMANDS.get(argv[0])
         if cmd is None or cmd.handler is None:
             cmd = cmdtable.lookup(argv)
             if cmd is None or cmd.handler is None:
@@ -236,7 +239,7 @@ class RedisServer:
                     return self._reject(client, cmd, cmdtable.arity_error(cmd))
                 return self._reject(client, None, cmdtable.unknown_command_error(argv))
         arity = cmd.arity
-        if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
+        if arity != len(argv) and (arity > 0 or len(argv) < -arity):
             return self._reject(client, cmd, cmdtable.arity_error(cmd))
         if not client.authenticated and not cmd.no_auth:
             return self._reject(client, cmd, NOAUTH)
@@ -244,7 +247,8 @@ class RedisServer:
             busy = scripting.busy_reply(self, cmd, argv)
             if busy is not None:
                 return self._reject(client, cmd, busy)
-        if client.multi is not None and cmd.no_multi:
+        multi = client.multi
+        if multi is not None and cmd.no_multi:
             return self._reject(client, cmd, ReplyError("ERR Command not allowed inside a transaction"))
         if client.subscriptions and client.resp == 2 and not cmd.pubsub_ok:
             return self._reject(client, cmd, ReplyError(
@@ -252,8 +256,8 @@ class RedisServer:
                 "are allowed in this context"))
         if self.paused_until and self._must_postpone(client, cmd):
             return POSTPONED
-        if client.multi is not None and cmd.name not in _MULTI_CONTROL:
-            client.multi.append((cmd, argv))
+        if multi is not None and cmd.name not in _MULTI_CONTROL:
+            multi.append((cmd, argv))
             return QUEUED
         reply = self.call(client, cmd, argv)
         if self._ready_keys:
@@ -297,6 +301,8 @@ class RedisServer:
         duration = _perf_ns() - start
         cmd.calls += 1
         cmd.usec += duration
+        if self.latency_tracking:
+            cmd.latency_hist[(duration >> 10).bit_length()] += 1
         reply_type = type(reply)
         if reply_type is ReplyError:
             cmd.failed_calls += 1
