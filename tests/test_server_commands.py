@@ -347,3 +347,35 @@ def parse_pairs(raw: bytes) -> dict:
     reader.feed(raw)
     flat = reader.gets()
     return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def test_latency_histogram_and_latencystats(diff, diff3):
+    diff.check("CONFIG", "RESETSTAT")
+    for _ in range(5):
+        diff.check("PING")
+    expected, actual = (parse_pairs(raw) for raw in diff.both("CONFIG", "GET", "latency-tracking*"))
+    assert actual == expected
+    expected, actual = (parse_pairs(raw) for raw in diff.both("LATENCY", "HISTOGRAM", "ping", "nosuch"))
+    assert set(actual) == set(expected) == {b"ping"}
+    got = dict(zip(actual[b"ping"][::2], actual[b"ping"][1::2], strict=True))
+    want = dict(zip(expected[b"ping"][::2], expected[b"ping"][1::2], strict=True))
+    assert got[b"calls"] == want[b"calls"] == 5
+    buckets = got[b"histogram_usec"]
+    assert buckets[-1] == 5 and all(k in (1, 2, 4, 8, 16, 33, 66, 132, 264, 528) for k in buckets[:-1:2])
+    expected, actual = (parse_pairs(raw) for raw in diff.both("LATENCY", "HISTOGRAM", "config"))
+    assert set(actual) == set(expected) == {b"config|get", b"config|resetstat"}  # a container gives its subcommands
+    info = parse_raw_bulk(diff.dynamis.call("INFO", "latencystats")).splitlines()
+    line = next(x for x in info if x.startswith("latency_percentiles_usec_ping:"))
+    assert [part.split("=")[0] for part in line.split(":")[1].split(",")] == ["p50", "p99", "p99.9"]
+    diff.check("CONFIG", "SET", "latency-tracking-info-percentiles", "101")
+    diff.check("CONFIG", "SET", "latency-tracking-info-percentiles", "x")
+    diff.check("CONFIG", "SET", "latency-tracking", "maybe")
+    diff3.check("LATENCY", "HISTOGRAM", "nosuch")
+
+
+def parse_raw_bulk(raw: bytes) -> str:
+    import hiredis
+
+    reader = hiredis.Reader()
+    reader.feed(raw)
+    return reader.gets().decode()

@@ -82,7 +82,7 @@ def render_notify_flags(flags: str) -> str:
 class Directive:
     name: str
     default: Any
-    kind: str  # int, memory, bool, string, enum, notify, list, save, limits
+    kind: str  # int, memory, bool, string, enum, notify, list, save, limits, percentiles
     mutable: bool = True
     choices: tuple[str, ...] = ()
     minimum: int | None = None
@@ -108,6 +108,8 @@ class Directive:
             return text.split()
         elif self.kind == "save":
             return _parse_save(text)
+        elif self.kind == "percentiles":
+            return _parse_percentiles(text)
         elif self.kind == "limits":
             return parse_output_limits(text)
         else:
@@ -127,6 +129,8 @@ class Directive:
             return " ".join(value)
         if self.kind == "save":
             return " ".join(f"{s} {c}" for s, c in value)
+        if self.kind == "percentiles":
+            return " ".join(f"{p:g}" for p in value)
         if self.kind == "limits":
             return " ".join(f"{cls} {hard} {soft} {secs}" for cls, (hard, soft, secs) in value.items())
         return str(value)
@@ -156,6 +160,17 @@ def parse_output_limits(text: str) -> dict[str, tuple[int, int, int]]:
             raise ConfigError("Error in hard, soft or soft_seconds setting in buffer limit configuration.")
         limits[cls] = (hard, soft, secs)
     return limits
+
+
+def _parse_percentiles(text: str) -> list[float]:
+    """latency-tracking-info-percentiles: doubles between 0 and 100."""
+    try:
+        values = [float(part) for part in text.split()]
+    except ValueError:
+        raise ConfigError("Invalid latency-tracking-info-percentiles parameters") from None
+    if any(not 0.0 <= v <= 100.0 for v in values):
+        raise ConfigError("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
+    return values
 
 
 def _parse_save(text: str) -> list[tuple[int, int]]:
@@ -208,6 +223,8 @@ DIRECTIVES: dict[str, Directive] = {
         Directive("slowlog-log-slower-than", 10000, "int", minimum=-1, maximum=2**63 - 1),
         Directive("slowlog-max-len", 128, "int", minimum=0, maximum=2**63 - 1),
         Directive("latency-monitor-threshold", 0, "int", minimum=0, maximum=2**63 - 1),
+        Directive("latency-tracking", True, "bool"),
+        Directive("latency-tracking-info-percentiles", [50.0, 99.0, 99.9], "percentiles"),
         Directive("notify-keyspace-events", "", "notify"),
         Directive("lazyfree-lazy-user-flush", False, "bool"),
         Directive("busy-reply-threshold", 5000, "int", minimum=0, maximum=2**63 - 1, aliases=("lua-time-limit",)),

@@ -88,6 +88,8 @@ class Command:
     usec: int = 0
     rejected_calls: int = 0
     failed_calls: int = 0
+    # LATENCY HISTOGRAM / INFO latencystats: how many calls took each whole number of microseconds
+    latency_us: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.is_write = WRITE in self.flags

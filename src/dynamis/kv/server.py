@@ -301,8 +301,10 @@ class RedisServer:
         duration = _perf_ns() - start
         cmd.calls += 1
         cmd.usec += duration
-        if self.latency_tracking:
-            cmd.latency_hist[(duration >> 10).bit_length()] += 1
+        if self.latency_tracking:  # in whole microseconds, at least 1, as Redis records them
+            us = duration // 1000 or 1
+            hist = cmd.latency_us
+            hist[us] = hist.get(us, 0) + 1
         reply_type = type(reply)
         if reply_type is ReplyError:
             cmd.failed_calls += 1

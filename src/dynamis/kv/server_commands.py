@@ -281,6 +281,16 @@ def _section_errorstats(server: RedisServer) -> list[str]:
     return [f"errorstat_{code}:count={count}" for code, count in sorted(server.error_stats.items())]
 
 
+def _section_latencystats(server: RedisServer) -> list[str]:
+    percentiles = server.config["latency-tracking-info-percentiles"]
+    lines = []
+    for cmd in _all_commands():
+        if cmd.latency_us:
+            values = ",".join(f"p{p:g}={latency_percentile(cmd.latency_us, p) / 1000:.3f}" for p in percentiles)
+            lines.append(f"latency_percentiles_usec_{cmd.full_name}:{values}")
+    return lines
+
+
 def _section_keyspace(server: RedisServer) -> list[str]:
     return [f"db{db.id}:keys={len(db.data)},expires={len(db.expires)},avg_ttl={db.avg_ttl}"
             for db in server.keyspace.dbs if db.data]
@@ -297,13 +307,14 @@ _SECTIONS = {
     "modules": ("Modules", lambda server: []),
     "commandstats": ("Commandstats", _section_commandstats),
     "errorstats": ("Errorstats", _section_errorstats),
+    "latencystats": ("Latencystats", _section_latencystats),
     "cluster": ("Cluster", lambda server: ["cluster_enabled:0"]),
     "keyspace": ("Keyspace", _section_keyspace),
 }
 _DEFAULT = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats",
             "cluster", "keyspace")
 _ALL = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats",
-        "errorstats", "cluster", "keyspace")
+        "errorstats", "latencystats", "cluster", "keyspace")
 
 
 def info_text(server: RedisServer, names: list[str]) -> str:
@@ -447,6 +458,7 @@ def config_resetstat_command(client: Client, argv: list[bytes]) -> str:
     server.keyspace.reset_lookup_stats()
     for cmd in _all_commands():
         cmd.calls = cmd.usec = cmd.rejected_calls = cmd.failed_calls = 0
+        cmd.latency_us.clear()
     return OK
 
 
@@ -949,6 +961,9 @@ _LATENCY_HELP = [
     "RESET [<event> ...]",
     "    Reset latency data of one or more <event> classes.",
     "    (default: reset all data for all event classes)",
+    "HISTOGRAM [COMMAND ...]",
+    "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+    "    If no commands are specified then all histograms are replied.",
 ]
 
 
@@ -1041,6 +1056,63 @@ def _age_label(seconds: int) -> str:
     if seconds < 86400:
         return f"{seconds // 3600}h"
     return f"{seconds // 86400}d"
+
+
+def _highest_equivalent(ns: int) -> int:
+    """The top of the bucket holding `ns` in Redis's latency histograms (hdr_histogram, 2 significant digits)."""
+    if ns < 256:
+        return ns
+    size = 1 << (ns.bit_length() - 8)
+    return (ns & ~(size - 1)) + size - 1
+
+
+def latency_percentile(hist: dict[int, int], percentile: float) -> int:
+    """hdr_value_at_percentile over a command's microsecond counts, in ns."""
+    total = sum(hist.values())
+    wanted = max(int(min(percentile, 100.0) / 100 * total + 0.5), 1)
+    seen = 0
+    for us in sorted(hist):
+        seen += hist[us]
+        if seen >= wanted:
+            return _highest_equivalent(us * 1000)
+    return 0
+
+
+def latency_cdf(hist: dict[int, int]) -> dict[int, object]:
+    """LATENCY HISTOGRAM's entry: the calls and their cumulative counts by power-of-two bucket from 1024 ns."""
+    total = sum(hist.values())
+    buckets: dict[int, int] = {}
+    values = sorted(hist)
+    seen = i = 0
+    level = 1024
+    while seen < total:
+        top = _highest_equivalent(level)
+        previous = seen
+        while i < len(values) and values[i] * 1000 <= top:
+            seen += hist[values[i]]
+            i += 1
+        if seen > previous:
+            buckets[top // 1000] = seen
+        level <<= 1
+    return {b"calls": total, b"histogram_usec": buckets}
+
+
+@command("histogram", -2, "admin noscript loading stale", parent="latency",
+         tips="nondeterministic_output request_policy:all_nodes response_policy:special", group="server",
+         since="7.0.0", summary="Return the cumulative distribution of latencies of a subset of commands or all.",
+         complexity="O(N) where N is the number of commands with latency information being retrieved.")
+def latency_histogram_command(client: Client, argv: list[bytes]) -> dict[bytes, object]:
+    if len(argv) == 2:
+        wanted = _all_commands()
+    else:
+        wanted = []
+        for name in argv[2:]:
+            cmd = COMMANDS.get(name.lower())
+            if cmd is not None:
+                wanted += ([cmd] if cmd.handler is not None else [])
+                wanted += [cmd.bare] if cmd.bare is not None else []
+                wanted += list({id(s): s for s in cmd.subcommands.values()}.values())
+    return {cmd.full_name.encode(): latency_cdf(cmd.latency_us) for cmd in wanted if cmd.latency_us}
 
 
 @command("doctor", 2, "admin noscript loading stale", parent="latency",
