@@ -37,6 +37,13 @@ def serve(config_file: str | None, directives: tuple[str, ...]) -> None:
         if at + 1 >= len(args):
             click.echo("*** FATAL CONFIG FILE ERROR *** --config needs a file name", err=True)
             sys.exit(1)
+        config_file = args[at + 1]
+        del args[at : at + 2]
+    if "--config" in args:  # after a directive, click leaves `--config FILE` among the directives
+        at = args.index("--config")
+        if at + 1 >= len(args):
+            click.echo("*** FATAL CONFIG FILE ERROR *** --config needs a file name", err=True)
+            sys.exit(1)
         config_file, args = args[at + 1], args[:at] + args[at + 2 :]
     try:
         if config_file:
