@@ -315,3 +315,25 @@ def _wait_for(predicate: Callable[[], bool], timeout: float = 5) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached")
         time.sleep(0.005)
+
+
+def test_swapdb_away_unblocks_xreadgroup_differential(redis_oracle_port, server):
+    """A stream swapped out of the db a consumer group reader waits on: -UNBLOCKED, as Redis 7.0."""
+    from tests.helpers import RawConnection, encode_command
+
+    replies = []
+    for port in (redis_oracle_port, server.port):
+        admin = RawConnection(port)
+        admin.call("SELECT", "9")
+        admin.call("FLUSHALL")
+        admin.call("XGROUP", "CREATE", "swapped", "g", "$", "MKSTREAM")
+        reader = RawConnection(port)
+        reader.call("SELECT", "9")
+        reader.send(encode_command(["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "swapped", ">"]))
+        time.sleep(0.2)
+        admin.call("SWAPDB", "9", "10")
+        replies.append(reader.read_reply()[0])
+        admin.call("FLUSHALL")
+        admin.close()
+        reader.close()
+    assert replies[0] == replies[1]

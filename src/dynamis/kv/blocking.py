@@ -111,10 +111,12 @@ def parse_timeout(arg: bytes, unit_ms: bool = False) -> float | None:
 
 
 def signal_swapped_dbs(keyspace: Keyspace, a: int, b: int) -> None:
-    """SWAPDB: every waited-on key of either db may now hold data (Redis's scanDatabaseForReadyKeys)."""
+    """SWAPDB: a waited-on key that exists in either db now holds new data or is gone (Redis's
+    scanDatabaseForReadyKeys and scanDatabaseForDeletedKeys): its waiters look again."""
     state = keyspace.blocking
+    data_a, data_b = keyspace.dbs[a].data, keyspace.dbs[b].data
     for entry in state.waiting:
-        if entry[0] in (a, b) and entry[1] in keyspace.dbs[entry[0]].data:
+        if entry[0] in (a, b) and (entry[1] in data_a or entry[1] in data_b):
             state.ready[entry] = None
 
 
