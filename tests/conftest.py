@@ -20,8 +20,8 @@ def server() -> Iterator[EmbeddedServer]:
 
 @pytest.fixture
 def r(server: EmbeddedServer) -> Iterator[redis.Redis]:
-    """redis-py (its default protocol, RESP3) on a flushed dynamis."""
-    client = server.client()
+    """redis-py speaking RESP3 on a flushed dynamis."""
+    client = server.client(protocol=3)
     client.flushall()
     yield client
     client.close()
