@@ -21,6 +21,7 @@ def _in_range(d: Decimal) -> bool:
 
 
 numbers = st.one_of(
+    st.integers(-(10**38) + 1, 10**38 - 1).map(Decimal),  # the integer fast path, compared with the rest
     st.decimals(allow_nan=False, allow_infinity=False, places=None).filter(_in_range),
     st.builds(lambda m, e: Decimal(m).scaleb(e), st.integers(-(10**38) + 1, 10**38 - 1), st.integers(-130, 88))
     .filter(_in_range),

@@ -23,8 +23,22 @@ DECIMAL_CONTEXT = Context(prec=80, Emin=-999999, Emax=999999)
 _SET_NAMES = {"SS": "string", "NS": "number", "BS": "binary"}
 
 
+def _plain_integer(text: str) -> bool:
+    """True for integer text that is already in normal form (no sign but '-', no leading zeros, ≤ 38 digits),
+    the common case that needs no Decimal work."""
+    digits = text[1:] if text[:1] == "-" else text
+    return digits.isdigit() and digits.isascii() and digits[0] != "0" and len(digits) <= 38
+
+
+def utf8_len(text: str) -> int:
+    """Length of a string in UTF-8 bytes, without encoding ASCII strings."""
+    return len(text) if text.isascii() else len(text.encode())
+
+
 def normalize_number(text: Any) -> str:
     """Return DynamoDB's canonical text for a number, raising its errors for bad or out-of-range ones."""
+    if isinstance(text, str) and _plain_integer(text):
+        return text
     if not isinstance(text, str) or not _NUMBER.fullmatch(text):
         raise validation(f"The parameter cannot be converted to a numeric value: {text}")
     return format_decimal(Decimal(text))
@@ -47,8 +61,20 @@ def format_decimal(value: Decimal) -> str:
     return format(value, "f")
 
 
+_DIGIT_VALUES = bytes.maketrans(b"0123456789", bytes(range(10)))
+_INVERTED_DIGITS = bytes.maketrans(b"0123456789", bytes(range(9, -1, -1)))
+
+
 def number_sort_key(text: str) -> bytes:
     """An encoding of a normalized number whose bytewise order is numeric order."""
+    if _plain_integer(text):
+        negative = text[0] == "-"
+        digits = text[1:] if negative else text
+        magnitude = len(digits) - 1 + 1000
+        significant = digits.rstrip("0").encode()
+        if not negative:
+            return b"\x02" + magnitude.to_bytes(2, "big") + significant.translate(_DIGIT_VALUES)
+        return b"\x00" + (3000 - magnitude).to_bytes(2, "big") + significant.translate(_INVERTED_DIGITS) + b"\xff"
     value = Decimal(text)
     if not value:
         return b"\x01"
@@ -91,7 +117,7 @@ def check_value(value: Any, depth: int = 1) -> int:
     if kind == "S":
         if not isinstance(inner, str):
             raise DynamoError("SerializationException", "NUMBER_VALUE cannot be converted to String")
-        return len(inner.encode())
+        return utf8_len(inner)
     if kind == "N":
         normal = normalize_number(inner)
         if normal is not inner:
@@ -143,19 +169,27 @@ def check_item(item: Any) -> int:
     """Validate a whole item; return its size as DynamoDB counts it (names plus values)."""
     if not isinstance(item, dict):
         raise DynamoError("SerializationException", "Unexpected value type in payload")
-    return sum(len(name.encode()) + check_value(value) for name, value in item.items())
+    size = 0
+    for name, value in item.items():
+        size += utf8_len(name)
+        # Fast path for the most common attribute: a plain string.
+        if type(value) is dict and len(value) == 1 and type(value.get("S")) is str:
+            size += utf8_len(value["S"])
+        else:
+            size += check_value(value)
+    return size
 
 
 def item_size(item: dict[str, Any]) -> int:
     """Size of an already-validated item."""
-    return sum(len(name.encode()) + value_size(value) for name, value in item.items())
+    return sum(utf8_len(name) + value_size(value) for name, value in item.items())
 
 
 def value_size(value: dict[str, Any]) -> int:
     """Size of an already-validated attribute value."""
     ((kind, inner),) = value.items()
     if kind == "S":
-        return len(inner.encode())
+        return utf8_len(inner)
     if kind == "N":
         return _number_size(inner)
     if kind == "B":
