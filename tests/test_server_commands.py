@@ -303,6 +303,11 @@ def test_monitor_line_format(server):
     assert "CONFIG" not in "".join(lines)
     other.call("SELECT", "2")
     other.call("DEL", "mon:k")
+    mon.read_all(0.3)
+    # the monitor's own command: its reply, then its line
+    mon.send(b"*2\r\n$4\r\nECHO\r\n$1\r\nx\r\n")
+    own = mon.read_all(0.5)
+    assert own.startswith(b"$1\r\nx\r\n+") and own.endswith(b'] "ECHO" "x"\r\n')
     mon.close()
     other.close()
 

@@ -332,7 +332,9 @@ class RedisServer:
         args = " ".join('"' + _monitor_escape(a) + '"' for a in argv)
         line = f"{now:.6f} [{client.db.id} {client.addr or 'lua'}] {args}"
         for monitor in list(self.monitors):
-            if monitor is not client:
+            if monitor is client:  # a monitor's own command: its line follows its reply, as in Redis
+                client.deferred_pushes.append(line)
+            else:
                 monitor.write_push(line)
 
     # -- cron ------------------------------------------------------------------------------
