@@ -94,12 +94,14 @@ class Tracking:
         """Send the BCAST invalidations collected during this loop iteration."""
         pending, self.pending = self.pending, {}
         clients = self.server.clients
-        for prefix, keys in pending.items():
+        # in Redis's order: its prefix table and each prefix's key set are radix trees (sorted bytewise)
+        for prefix in sorted(pending):
+            keys = sorted(pending[prefix].items())
             for client_id in self.prefixes.get(prefix, ()):
                 client = clients.get(client_id)
                 if client is None or not client.tracking:
                     continue
-                wanted = [k for k, writer in keys.items() if not (client.tracking_noloop and writer == client_id)]
+                wanted = [k for k, writer in keys if not (client.tracking_noloop and writer == client_id)]
                 if wanted:
                     self.send(client, wanted, None)
 
