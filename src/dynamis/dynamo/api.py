@@ -40,7 +40,7 @@ ACCOUNT = "000000000000"
 _TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
 _CATALOG = ("CREATE TABLE IF NOT EXISTS catalog (region TEXT NOT NULL, name TEXT NOT NULL, sql_name TEXT NOT NULL,"
             " description BLOB NOT NULL, item_count INTEGER NOT NULL, size_bytes INTEGER NOT NULL,"
-            " PRIMARY KEY (region, name)) WITHOUT ROWID")
+            " index_stats BLOB NOT NULL, PRIMARY KEY (region, name)) WITHOUT ROWID")
 _TAGS = ("CREATE TABLE IF NOT EXISTS tags (arn TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
          " PRIMARY KEY (arn, key)) WITHOUT ROWID")
 Key = tuple[int, bytes, bytes]
@@ -111,8 +111,86 @@ def _both(body: dict[str, Any], legacy_name: str, expression_name: str) -> None:
                          f"{{{expression_name}}}")
 
 
+def _key_types(schema: list[dict[str, Any]], types: dict[str, str]) -> list[tuple[str, str]]:
+    return [(k["AttributeName"], types[k["AttributeName"]]) for k in schema]
+
+
+def _encode_key_part(name: str, kind: str, value: dict[str, Any], limit: int, too_big: str) -> bytes:
+    if kind not in value:
+        raise invalid_param(f"Type mismatch for key {name} expected: {kind} actual: {next(iter(value))}")
+    data = key_bytes(kind, value)
+    if not data:
+        word = "string" if kind == "S" else "binary"
+        raise validation("One or more parameter values are not valid. The AttributeValue for a key attribute "
+                         f"cannot contain an empty {word} value. Key: {name}")
+    if len(data) > limit:
+        raise invalid_param(too_big)
+    return data
+
+
+class Index:
+    """A global or local secondary index: its key schema, projection and rows.
+
+    Index rows hold the whole item (so an LSI can answer ALL_ATTRIBUTES without a second read); the index's
+    projection is applied when reading. Items lacking an index key attribute are not in the index (sparse).
+    """
+
+    def __init__(self, table_sql: str, definition: dict[str, Any], types: dict[str, str], local: bool,
+                 table_keys: tuple[str, ...]) -> None:
+        self.name: str = definition["IndexName"]
+        self.local = local
+        keys = _key_types(definition["KeySchema"], types)
+        self.hash_key = keys[0]
+        self.range_key = keys[1] if len(keys) > 1 else None
+        projection = definition.get("Projection") or {}
+        self.projection_type: str = projection.get("ProjectionType", "ALL")
+        self.key_names = tuple(dict.fromkeys(table_keys + tuple(name for name, _ in keys)))
+        self.projected = frozenset(self.key_names) | frozenset(projection.get("NonKeyAttributes") or ())
+        self.rows = TableRows(f"{table_sql}__{self.name}", index=True)
+        self.item_count = 0
+        self.size_bytes = 0
+
+    def check(self, item: dict[str, Any]) -> None:
+        """DynamoDB's errors for an item whose index key attribute has the wrong type or is empty."""
+        for name, kind in filter(None, (self.hash_key, self.range_key)):
+            value = item.get(name)
+            if value is None:
+                continue
+            if kind not in value:
+                raise invalid_param(f"Type mismatch for Index Key {name} Expected: {kind} Actual: "
+                                    f"{next(iter(value))} IndexName: {self.name}")
+            if not key_bytes(kind, value):
+                raise validation("One or more parameter values are not valid. A value specified for a secondary "
+                                 "index key is not supported. The AttributeValue for a key attribute cannot contain "
+                                 f"an empty string value. IndexName: {self.name}, IndexKey: {name}")
+
+    def entry(self, item: dict[str, Any], table_key: Key) -> tuple | None:
+        """The index row key of an item, or None when the item is not in this index."""
+        pk_value = item.get(self.hash_key[0])
+        if pk_value is None:
+            return None
+        sk = b""
+        if self.range_key is not None:
+            sk_value = item.get(self.range_key[0])
+            if sk_value is None:
+                return None
+            sk = key_bytes(self.range_key[1], sk_value)
+        pk = key_bytes(self.hash_key[1], pk_value)
+        return (zlib.crc32(pk), pk, sk, table_key[1], table_key[2])
+
+    def project(self, item: dict[str, Any]) -> dict[str, Any]:
+        """The attributes of an item this index projects."""
+        if self.projection_type == "ALL":
+            return item
+        return {name: value for name, value in item.items() if name in self.projected}
+
+    def describe(self, table_arn: str, definition: dict[str, Any]) -> dict[str, Any]:
+        return {**definition, "IndexSizeBytes": self.size_bytes, "ItemCount": self.item_count,
+                "IndexArn": f"{table_arn}/index/{self.name}"}
+
+
 class Table:
-    """One DynamoDB table's schema, description and live counters."""
+    """One DynamoDB table's schema, description, secondary indexes and live counters."""
 
     def __init__(self, region: str, description: dict[str, Any], sql_name: str, item_count: int = 0,
                  size_bytes: int = 0) -> None:
@@ -130,27 +208,20 @@ class Table:
         self.item_count = item_count
         self.size_bytes = size_bytes
         self.deleted = False
-
-    def _key_part(self, name: str, kind: str, value: dict[str, Any], limit: int, what: str) -> bytes:
-        if kind not in value:
-            raise invalid_param(f"Type mismatch for key {name} expected: {kind} actual: {next(iter(value))}")
-        data = key_bytes(kind, value)
-        if not data:
-            word = "string" if kind == "S" else "binary"
-            raise validation("One or more parameter values are not valid. The AttributeValue for a key attribute "
-                             f"cannot contain an empty {word} value. Key: {name}")
-        if len(data) > limit:
-            raise invalid_param(what)
-        return data
+        self.indexes: dict[str, Index] = {}
+        for field, local in (("GlobalSecondaryIndexes", False), ("LocalSecondaryIndexes", True)):
+            for definition in description.get(field) or ():
+                index = Index(sql_name, definition, types, local, self.key_names)
+                self.indexes[index.name] = index
 
     def _encode(self, source: dict[str, Any]) -> Key:
         hash_name, hash_type = self.hash_key
-        pk = self._key_part(hash_name, hash_type, source[hash_name], MAX_HASH_KEY,
+        pk = _encode_key_part(hash_name, hash_type, source[hash_name], MAX_HASH_KEY,
                             f"Size of hashkey has exceeded the maximum size limit of{MAX_HASH_KEY} bytes")
         sk = b""
         if self.range_key is not None:
             range_name, range_type = self.range_key
-            sk = self._key_part(range_name, range_type, source[range_name], MAX_RANGE_KEY,
+            sk = _encode_key_part(range_name, range_type, source[range_name], MAX_RANGE_KEY,
                                 f"Aggregated size of all range keys has exceeded the size limit of {MAX_RANGE_KEY} "
                                 "bytes")
         return (zlib.crc32(pk), pk, sk)
@@ -184,9 +255,22 @@ class Table:
     def arn(self) -> str:
         return self.description["TableArn"]
 
+    def check_indexes(self, item: dict[str, Any]) -> None:
+        """Reject an item whose secondary-index key attributes are mistyped or empty."""
+        for index in self.indexes.values():
+            index.check(item)
+
     def describe(self) -> dict[str, Any]:
         """The TableDescription with live counters."""
-        return {**self.description, "ItemCount": self.item_count, "TableSizeBytes": self.size_bytes}
+        description = {**self.description, "ItemCount": self.item_count, "TableSizeBytes": self.size_bytes}
+        for field in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+            if field in description:
+                description[field] = [self.indexes[d["IndexName"]].describe(self.arn(), d)
+                                       for d in description[field]]
+        return description
+
+    def index_stats(self) -> bytes:
+        return orjson.dumps({name: [i.item_count, i.size_bytes] for name, i in self.indexes.items()})
 
 
 class _Request:
@@ -245,16 +329,19 @@ class DynamoEngine:
     def _load(self, conn: sqlite3.Connection) -> None:
         conn.execute(_CATALOG)
         conn.execute(_TAGS)
-        rows = conn.execute("SELECT region, sql_name, description, item_count, size_bytes FROM catalog")
-        for region, sql_name, description, count, size in rows.fetchall():
+        rows = conn.execute("SELECT region, sql_name, description, item_count, size_bytes, index_stats FROM catalog")
+        for region, sql_name, description, count, size, index_stats in rows.fetchall():
             table = Table(region, orjson.loads(description), sql_name, count, size)
+            for name, (index_count, index_size) in orjson.loads(index_stats).items():
+                table.indexes[name].item_count, table.indexes[name].size_bytes = index_count, index_size
             self.tables[(region, table.name)] = table
 
     def _persist_counters(self, conn: sqlite3.Connection) -> None:
         for table in self._dirty:
             if not table.deleted:
-                conn.execute("UPDATE catalog SET item_count = ?, size_bytes = ? WHERE region = ? AND name = ?",
-                             (table.item_count, table.size_bytes, table.region, table.name))
+                conn.execute("UPDATE catalog SET item_count = ?, size_bytes = ?, index_stats = ? "
+                             "WHERE region = ? AND name = ?",
+                             (table.item_count, table.size_bytes, table.index_stats(), table.region, table.name))
         self._dirty.clear()
 
     def _save_description(self, conn: sqlite3.Connection, table: Table) -> None:
@@ -370,8 +457,10 @@ class DynamoEngine:
 
         def create(conn: sqlite3.Connection) -> None:
             table.rows.create(conn)
-            conn.execute("INSERT INTO catalog VALUES (?, ?, ?, ?, 0, 0)",
-                         (region, name, table.rows.sql_name, orjson.dumps(description)))
+            for index in table.indexes.values():
+                index.rows.create(conn)
+            conn.execute("INSERT INTO catalog VALUES (?, ?, ?, ?, 0, 0, ?)",
+                         (region, name, table.rows.sql_name, orjson.dumps(description), table.index_stats()))
             conn.executemany("INSERT OR REPLACE INTO tags VALUES (?, ?, ?)",
                              [(table.arn(), t["Key"], t["Value"]) for t in tags])
 
@@ -503,6 +592,8 @@ class DynamoEngine:
 
         def drop(conn: sqlite3.Connection) -> None:
             table.rows.drop(conn)
+            for index in table.indexes.values():
+                index.rows.drop(conn)
             conn.execute("DELETE FROM catalog WHERE region = ? AND name = ?", (region, table.name))
             conn.execute("DELETE FROM tags WHERE arn = ?", (table.arn(),))
 
@@ -549,14 +640,33 @@ class DynamoEngine:
         return {"Tags": [{"Key": k, "Value": v} for k, v in rows]}
 
     # -- single items -------------------------------------------------------------------------------
-    def _track(self, table: Table, old: tuple[bytes, int] | None, new_size: int | None) -> None:
-        """Keep ItemCount/TableSizeBytes current; runs on the writer thread."""
+    def _store(self, conn: sqlite3.Connection, table: Table, key: Key, old: tuple[bytes, int] | None,
+               item: dict[str, Any] | None, size: int = 0, blob: bytes = b"") -> None:
+        """Write `item` (None: delete) under `key` with its index entries, keeping ItemCount/TableSizeBytes
+        current. Runs on the writer thread; the item was validated (index keys included) beforehand."""
+        if item is not None:
+            table.rows.put(conn, key, size, blob)
+        elif old is not None:
+            table.rows.delete(conn, key)
         if old is not None:
             table.item_count -= 1
             table.size_bytes -= old[1]
-        if new_size is not None:
+        if item is not None:
             table.item_count += 1
-            table.size_bytes += new_size
+            table.size_bytes += size
+        if table.indexes:
+            old_item = orjson.loads(old[0]) if old is not None else None
+            for index in table.indexes.values():
+                old_entry = index.entry(old_item, key) if old_item is not None else None
+                new_entry = index.entry(item, key) if item is not None else None
+                if old_entry is not None:
+                    index.rows.delete(conn, old_entry)
+                    index.item_count -= 1
+                    index.size_bytes -= item_size(index.project(old_item))
+                if new_entry is not None:
+                    index.rows.put(conn, new_entry, size, blob)
+                    index.item_count += 1
+                    index.size_bytes += item_size(index.project(item))
         self._dirty.add(table)
 
     @staticmethod
@@ -592,6 +702,7 @@ class DynamoEngine:
         key = table.item_key(item)
         if size > MAX_ITEM_BYTES:
             raise validation("Item size has exceeded the maximum allowed size")
+        table.check_indexes(item)
         returns = self._return_values(body, ("NONE", "ALL_OLD"))
         request = _Request(body)
         condition = request.condition()
@@ -601,8 +712,7 @@ class DynamoEngine:
         def put(conn: sqlite3.Connection) -> tuple[bytes, int] | None:
             old = table.rows.get(conn, key)
             self._check(condition, old, request.ctx, body)
-            table.rows.put(conn, key, size, blob)
-            self._track(table, old, size)
+            self._store(conn, table, key, old, item, size, blob)
             return old
 
         old = await self.storage.write(put)
@@ -644,8 +754,7 @@ class DynamoEngine:
             old = table.rows.get(conn, key)
             self._check(condition, old, request.ctx, body)
             if old is not None:
-                table.rows.delete(conn, key)
-                self._track(table, old, None)
+                self._store(conn, table, key, old, None)
             return old
 
         old = await self.storage.write(delete)
@@ -682,8 +791,8 @@ class DynamoEngine:
             size = item_size(item)
             if size > MAX_ITEM_BYTES:
                 raise validation("Item size to update has exceeded the maximum allowed size")
-            table.rows.put(conn, key, size, orjson.dumps(item))
-            self._track(table, old, size)
+            table.check_indexes(item)
+            self._store(conn, table, key, old, item, size, orjson.dumps(item))
             return old, item, touched, size
 
         old, item, touched, size = await self.storage.write(write)
@@ -909,7 +1018,7 @@ class DynamoEngine:
         requests = _request_items(body)
         if sum(len(r) for r in requests.values()) > 25:
             raise validation("Too many items requested for the BatchWriteItem call")
-        plans: list[tuple[Table, Key, int | None, bytes | None]] = []
+        plans: list[tuple[Table, Key, dict[str, Any] | None, int, bytes]] = []
         for name, entries in requests.items():
             table = self._table({"TableName": name}, region)
             seen: set[Key] = set()
@@ -924,25 +1033,22 @@ class DynamoEngine:
                     key = table.item_key(item)
                     if size > MAX_ITEM_BYTES:
                         raise validation("Item size has exceeded the maximum allowed size")
-                    plans.append((table, key, size, orjson.dumps(item)))
+                    table.check_indexes(item)
+                    plans.append((table, key, item, size, orjson.dumps(item)))
                 else:
                     key = table.request_key(delete.get("Key"))
-                    plans.append((table, key, None, None))
+                    plans.append((table, key, None, 0, b""))
                 if key in seen:
                     raise validation("Provided list of item keys contains duplicates")
                 seen.add(key)
 
         def write(conn: sqlite3.Connection) -> dict[str, float]:
             units: dict[str, float] = {}
-            for table, key, size, blob in plans:
+            for table, key, item, size, blob in plans:
                 old = table.rows.get(conn, key)
-                if blob is not None:
-                    table.rows.put(conn, key, size, blob)
-                elif old is not None:
-                    table.rows.delete(conn, key)
-                self._track(table, old, size)
+                self._store(conn, table, key, old, item, size, blob)
                 units[table.name] = units.get(table.name, 0.0) + capacity.write_units(
-                    max(size or 0, old[1] if old else 0))
+                    max(size, old[1] if old else 0))
             return units
 
         units = await self.storage.write(write)

@@ -26,50 +26,66 @@ _MAX_BATCH = 512  # writes per commit; bounds the latency one commit adds to the
 
 
 class TableRows:
-    """SQL over one DynamoDB table's rows; every method runs on a storage thread with its connection."""
+    """SQL over the rows of one DynamoDB table or secondary index; methods run on a storage thread.
 
-    __slots__ = ("sql_name", "_get", "_put", "_delete")
+    Table rows are keyed (h, pk, sk). Index rows add the table's own key bytes (tpk, tsk) after the index's
+    (h, pk, sk), since many items may share one index key; index partitions then read in (sk, tpk, tsk) order.
+    """
 
-    def __init__(self, sql_name: str) -> None:
+    __slots__ = ("sql_name", "key_columns", "_get", "_put", "_delete", "_tail")
+
+    def __init__(self, sql_name: str, index: bool = False) -> None:
         self.sql_name = sql_name
-        self._get = f'SELECT item, size FROM "{sql_name}" WHERE h = ? AND pk = ? AND sk = ?'
-        self._put = f'INSERT OR REPLACE INTO "{sql_name}" (h, pk, sk, size, item) VALUES (?, ?, ?, ?, ?)'
-        self._delete = f'DELETE FROM "{sql_name}" WHERE h = ? AND pk = ? AND sk = ?'
+        self.key_columns = ("h", "pk", "sk", "tpk", "tsk") if index else ("h", "pk", "sk")
+        self._tail = ", ".join(self.key_columns[2:])  # the order within a partition
+        match = " AND ".join(f"{c} = ?" for c in self.key_columns)
+        columns = ", ".join(self.key_columns)
+        marks = ", ".join("?" * (len(self.key_columns) + 2))
+        self._get = f'SELECT item, size FROM "{sql_name}" WHERE {match}'
+        self._put = f'INSERT OR REPLACE INTO "{sql_name}" ({columns}, size, item) VALUES ({marks})'
+        self._delete = f'DELETE FROM "{sql_name}" WHERE {match}'
 
     def create(self, conn: sqlite3.Connection) -> None:
-        conn.execute(f'CREATE TABLE IF NOT EXISTS "{self.sql_name}" (h INTEGER NOT NULL, pk BLOB NOT NULL, '
-                     "sk BLOB NOT NULL, size INTEGER NOT NULL, item BLOB NOT NULL, PRIMARY KEY (h, pk, sk)) "
+        columns = "".join(f"{c} BLOB NOT NULL, " for c in self.key_columns[1:])
+        conn.execute(f'CREATE TABLE IF NOT EXISTS "{self.sql_name}" (h INTEGER NOT NULL, {columns}'
+                     f"size INTEGER NOT NULL, item BLOB NOT NULL, PRIMARY KEY ({', '.join(self.key_columns)})) "
                      "WITHOUT ROWID")
 
     def drop(self, conn: sqlite3.Connection) -> None:
         conn.execute(f'DROP TABLE IF EXISTS "{self.sql_name}"')
 
-    def get(self, conn: sqlite3.Connection, key: tuple[int, bytes, bytes]) -> tuple[bytes, int] | None:
+    def get(self, conn: sqlite3.Connection, key: tuple) -> tuple[bytes, int] | None:
         """(item JSON, item size) or None."""
         return conn.execute(self._get, key).fetchone()
 
-    def put(self, conn: sqlite3.Connection, key: tuple[int, bytes, bytes], size: int, blob: bytes) -> None:
+    def put(self, conn: sqlite3.Connection, key: tuple, size: int, blob: bytes) -> None:
         conn.execute(self._put, (*key, size, blob))
 
-    def delete(self, conn: sqlite3.Connection, key: tuple[int, bytes, bytes]) -> None:
+    def delete(self, conn: sqlite3.Connection, key: tuple) -> None:
         conn.execute(self._delete, key)
 
     def query(self, conn: sqlite3.Connection, h: int, pk: bytes, bounds: list[tuple[str, bytes]],
-              forward: bool) -> Iterator[tuple[bytes, int]]:
-        """Rows of one partition whose sort key satisfies every (operator, bytes) bound, in key order."""
+              forward: bool, after: tuple | None = None) -> Iterator[tuple[bytes, int]]:
+        """Rows of one partition whose sort key satisfies every (operator, bytes) bound, in key order,
+        strictly after (before, backwards) the key tail `after`."""
         where = "".join(f" AND sk {op} ?" for op, _ in bounds)
-        order = "ASC" if forward else "DESC"
-        sql = f'SELECT item, size FROM "{self.sql_name}" WHERE h = ? AND pk = ?{where} ORDER BY sk {order}'
-        return conn.execute(sql, (h, pk, *(value for _, value in bounds)))
+        params: list[Any] = [h, pk, *(value for _, value in bounds)]
+        if after is not None:
+            where += f" AND ({self._tail}) {'>' if forward else '<'} ({', '.join('?' * len(after))})"
+            params += after
+        order = ", ".join(f"{c} {'ASC' if forward else 'DESC'}" for c in self.key_columns[2:])
+        sql = f'SELECT item, size FROM "{self.sql_name}" WHERE h = ? AND pk = ?{where} ORDER BY {order}'
+        return conn.execute(sql, params)
 
-    def scan(self, conn: sqlite3.Connection, after: tuple[int, bytes, bytes] | None, h_low: int,
+    def scan(self, conn: sqlite3.Connection, after: tuple | None, h_low: int,
              h_high: int) -> Iterator[tuple[bytes, int]]:
-        """Rows with h in [h_low, h_high), in (h, pk, sk) order, strictly after the key `after`."""
+        """Rows with h in [h_low, h_high), in key order, strictly after the key `after`."""
+        columns = ", ".join(self.key_columns)
         if after is None:
-            sql = f'SELECT item, size FROM "{self.sql_name}" WHERE h >= ? AND h < ? ORDER BY h, pk, sk'
+            sql = f'SELECT item, size FROM "{self.sql_name}" WHERE h >= ? AND h < ? ORDER BY {columns}'
             return conn.execute(sql, (h_low, h_high))
-        sql = (f'SELECT item, size FROM "{self.sql_name}" WHERE (h, pk, sk) > (?, ?, ?) AND h < ? '
-               "ORDER BY h, pk, sk")
+        marks = ", ".join("?" * len(after))
+        sql = f'SELECT item, size FROM "{self.sql_name}" WHERE ({columns}) > ({marks}) AND h < ? ORDER BY {columns}'
         return conn.execute(sql, (*after, h_high))
 
 
