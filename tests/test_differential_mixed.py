@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import random
 import sys
+import time
 from collections.abc import Callable, Sequence
 
 import hiredis
@@ -231,16 +232,38 @@ def inner(args: Sequence[str]) -> Sequence[str]:
     return args[3:] if args[0] == "EVAL" and len(args) > 3 else args
 
 
+SLEEP = ["__SLEEP__"]  # not a command: time for the expiry to pass
+# commands that look at no particular key: not the first thing after a key has expired, or which server has
+# already deleted it would show (active expiry runs at its own pace)
+_KEYLESS = {"DBSIZE", "KEYS", "SCAN", "RANDOMKEY", "FLUSHDB", "SWAPDB", "SELECT", "EVAL"}
+
+
+def expiry_step(d: Draw) -> list[list[str]]:
+    """A key expires for real, then a command meets it (maybe as a destination, maybe WATCHed)."""
+    key = _k(d)
+    # 30 ms: long enough that both servers see the key alive at the next command, short to wait for
+    expire = d.pick([["PEXPIRE", key, "30"], ["SET", key, d.pick(VALUES), "PX", "30"], ["PSETEX", key, "30", "v"]])
+    after = command(d)
+    while after[0] in _KEYLESS:
+        after = command(d)
+    if d.integer(0, 2) == 0:
+        watched = [["WATCH", key], SLEEP, ["MULTI"], after, ["EXEC"]]
+        return [expire, *watched] if d.integer(0, 1) else [["WATCH", key], expire, *watched[1:]]
+    return [expire, SLEEP, after, ["EXISTS", key]]
+
+
 def step(d: Draw) -> list[list[str]]:
     """One step: a command, or a MULTI/EXEC block (maybe with a queuing error, maybe WATCHed)."""
-    kind = d.integer(0, 9)
-    if kind < 8:
+    kind = d.integer(0, 19)
+    if kind == 19:
+        return expiry_step(d)
+    if kind < 16:
         return [command(d)]
     body = [command(d) for _ in range(d.integer(0, 4))]
     if d.integer(0, 3) == 0:
         body.insert(d.integer(0, len(body)), d.pick([["NOSUCHCMD"], ["GET"], ["SET", "a"], ["ZADD", "a"]]))
     block = [["MULTI"], *body, [d.pick(["EXEC", "EXEC", "EXEC", "DISCARD"])]]
-    if kind == 9:
+    if kind == 18:
         block = [["WATCH", *d.some(KEYS)], *([command(d)] if d.integer(0, 1) else []), *block]
     return block
 
@@ -308,6 +331,9 @@ def run_step(diff: Differential, block: list[list[str]]) -> list[str]:
     """Run one step on both servers; the mismatches it shows."""
     problems, queued, in_multi = [], [], False
     for args in block:
+        if args is SLEEP:
+            time.sleep(0.04)
+            continue
         expected, actual = diff.both(*args)
         name = args[0].upper()
         why = mismatch(args, expected, actual, queued)
@@ -357,11 +383,16 @@ def _sequence(diff: Differential, data, max_steps: int) -> None:
     reset(diff)
     d = Draw.from_hypothesis(data)
     history: list[list[str]] = []
-    for _ in range(d.integer(1, max_steps)):
-        block = step(d)
-        history.extend(block)
-        problems = run_step(diff, block)
-        assert not problems, "\n".join(problems) + "\nafter:\n" + "\n".join(" ".join(c) for c in history)
+    # only lazy expiry while keys expire for real: which server's active cycle got to a key first is chance
+    diff.both("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    try:
+        for _ in range(d.integer(1, max_steps)):
+            block = step(d)
+            history.extend(block)
+            problems = run_step(diff, block)
+            assert not problems, "\n".join(problems) + "\nafter:\n" + "\n".join(" ".join(c) for c in history)
+    finally:
+        diff.both("DEBUG", "SET-ACTIVE-EXPIRE", "1")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -405,6 +436,45 @@ def _raw_exchange(port: int, data: bytes) -> bytes:
 @pytest.mark.parametrize("data", RAW_CASES)
 def test_raw_input_like_redis(redis_oracle_port, server, data):
     assert _raw_exchange(server.port, data) == _raw_exchange(redis_oracle_port, data)
+
+
+def _pushes_until_pong(conn: RawConnection) -> list[bytes]:
+    conn.send(encode_command(["PING"]))
+    out = []
+    while (raw := conn.read_reply()[0]) != b"+PONG\r\n":
+        out.append(raw)
+    return out
+
+
+def test_bcast_invalidations_in_redis_order(redis_oracle_port, server):
+    """Redis sends BCAST invalidations prefix by prefix and key by key in sorted order (radix trees)."""
+    got = []
+    for port in (redis_oracle_port, server.port):
+        trackers = [RawConnection(port), RawConnection(port)]
+        for conn, prefixes in zip(trackers, (["PREFIX", "mix:b", "PREFIX", "mix:a"], []), strict=True):
+            conn.call("HELLO", "3")
+            conn.call("CLIENT", "TRACKING", "ON", "BCAST", *prefixes)
+        writer = RawConnection(port)
+        writer.call("MSET", "mix:b2", "x", "mix:b1", "y", "mix:a9", "z", "mix:a1", "q", "mix:c", "1")
+        writer.call("DEL", "mix:b2", "mix:b1", "mix:a9", "mix:a1", "mix:c")
+        got.append([_pushes_until_pong(conn) for conn in trackers])
+        for conn in (*trackers, writer):
+            conn.close()
+    assert got[1] == got[0]
+
+
+@pytest.mark.parametrize("touch", [["TYPE", "w"], ["GET", "w"], ["EXISTS", "w"], ["DEL", "w"], ["SET", "w", "1"],
+                                   ["EVAL", "return redis.pcall('TYPE', KEYS[1])", "1", "w"]])
+def test_watch_of_an_expired_key_then_lazily_deleted(diff, touch):
+    """A key already expired at WATCH and deleted later by a lookup is no change (Redis's touchWatchedKey);
+    written again, it is."""
+    diff.both("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    try:
+        diff.check("SET", "w", "x", "PX", "20")
+        time.sleep(0.03)
+        diff.check_all([["WATCH", "w"], touch, ["MULTI"], ["PING"], ["EXEC"]])
+    finally:
+        diff.both("DEBUG", "SET-ACTIVE-EXPIRE", "1")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -453,6 +523,8 @@ def campaign(steps: int, seed: int, resp: int = 2, small: bool = False) -> int:
     try:
         diff = Differential(rport, dport, resp=resp)
         notes = Notifications(diff, rport, dport)
+        for conn in (diff.redis, diff.dynamis):  # only lazy expiry: which server met an expired key first is then fixed
+            assert conn.call("DEBUG", "SET-ACTIVE-EXPIRE", "0") == b"+OK\r\n"
         if small:
             for name, value in SMALL_ENCODINGS.items():
                 for conn in (diff.redis, diff.dynamis):
@@ -477,10 +549,129 @@ def campaign(steps: int, seed: int, resp: int = 2, small: bool = False) -> int:
                 sig = problem.split(":")[0][:60]
                 if sig not in seen:
                     seen[sig] = history[-12:]
-                    print("MISMATCH", problem[:600], "\n   after:", " | ".join(history[-12:]), flush=True)
+                    print("MISMATCH", problem[:1500], "\n   after:", " | ".join(history[-12:]), flush=True)
                 reset(diff)
                 history = []
         return len(seen)
+    finally:
+        rproc.terminate()
+        dproc.terminate()
+
+
+BLOCKERS = [
+    ["BLPOP", "{k}", "{t}"], ["BRPOP", "{k}", "b", "{t}"], ["BLMOVE", "{k}", "b", "LEFT", "RIGHT", "{t}"],
+    ["BRPOPLPUSH", "{k}", "c", "{t}"], ["BLMPOP", "{t}", "2", "{k}", "c", "RIGHT", "COUNT", "2"],
+    ["BZPOPMIN", "{k}", "{t}"], ["BZPOPMAX", "b", "{k}", "{t}"], ["BZMPOP", "{t}", "1", "{k}", "MAX", "COUNT", "3"],
+    ["XREAD", "BLOCK", "{ms}", "STREAMS", "{k}", "$"], ["XREAD", "BLOCK", "{ms}", "STREAMS", "{k}", "b", "0-1", "$"],
+    ["XREADGROUP", "GROUP", "g", "c1", "BLOCK", "{ms}", "STREAMS", "{k}", ">"],
+]
+
+
+def blocking_campaign(rounds: int, seed: int) -> int:
+    """A client blocks on a key; another runs a random step; the blocked one must get what Redis gives."""
+    rng = random.Random(seed)
+    d = Draw.from_random(rng)
+    rport, dport, rproc, dproc = _servers()
+    found = 0
+    try:
+        diff = Differential(rport, dport)
+        blockers = [RawConnection(rport), RawConnection(dport)]
+        for i in range(rounds):
+            if i % 40 == 0:
+                reset(diff)
+            template = rng.choice(BLOCKERS)
+            args = [a.format(k=rng.choice(KEYS), t="0.3", ms="300") for a in template]
+            history = [" ".join(args)]
+            for conn in blockers:
+                conn.send(encode_command(args))
+            time.sleep(0.02)
+            problems = []
+            for _ in range(rng.randint(1, 3)):
+                block = step(d)
+                history.extend(" ".join(c) for c in block)
+                problems += run_step(diff, block)
+            (e, _), (a, _) = (conn.read_reply() for conn in blockers)
+            why = mismatch(args, e, a)
+            if why:
+                problems.append(f"blocked {args}: {why}")
+            problems += state(diff)
+            if problems:
+                found += 1
+                print("MISMATCH", "\n  ".join(problems)[:800], "\n   after:", " | ".join(history), flush=True)
+                reset(diff)
+        return found
+    finally:
+        rproc.terminate()
+        dproc.terminate()
+
+
+def _call_with_pushes(conn: RawConnection, args: Sequence[str]) -> tuple[bytes, list[bytes]]:
+    """Send a command; return its reply and the push frames that came before it."""
+    conn.send(encode_command(args))
+    pushes = []
+    while True:
+        raw, _ = conn.read_reply()
+        if raw[:1] != b">":
+            return raw, pushes
+        pushes.append(raw)
+
+
+def tracking_campaign(steps: int, seed: int) -> int:
+    """Client-side caching: the RESP3 connection that runs the sequence tracks the keys it reads (default
+    mode); a second connection tracks in BCAST mode. Replies and invalidation pushes must match Redis's."""
+    rng = random.Random(seed)
+    d = Draw.from_random(rng)
+    rport, dport, rproc, dproc = _servers()
+    found = 0
+    try:
+        diff = Differential(rport, dport, resp=3)
+        bcast = [RawConnection(rport), RawConnection(dport)]
+        for conn in bcast:
+            conn.call("HELLO", "3")
+            conn.call("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "a", "PREFIX", "b")
+        for conn in (diff.redis, diff.dynamis):
+            conn.call("CLIENT", "TRACKING", "ON", *rng.choice([[], ["NOLOOP"]]))
+        history: list[str] = []
+        for _ in range(steps):
+            block = step(d)
+            history.extend(" ".join(c) for c in block)
+            problems, queued, in_multi = [], [], False
+            for args in block:
+                if args is SLEEP:
+                    time.sleep(0.04)
+                    continue
+                (e, e_push), (a, a_push) = (_call_with_pushes(c, args) for c in (diff.redis, diff.dynamis))
+                why = mismatch(args, e, a, queued)
+                if why:
+                    problems.append(f"{args}: {why}")
+                if e_push != a_push:
+                    problems.append(f"{args} pushes: redis {e_push} dynamis {a_push}")
+                name = args[0].upper()
+                if name == "MULTI":
+                    in_multi, queued = True, []
+                elif name in ("EXEC", "DISCARD"):
+                    in_multi = False
+                elif in_multi and e == b"+QUEUED\r\n":
+                    queued.append(args)
+            barrier = []
+            for conn in bcast:
+                conn.send(encode_command(["PING"]))
+                got = []
+                while (raw := conn.read_reply()[0]) != b"+PONG\r\n":
+                    got.append(raw)
+                barrier.append(got)
+            if barrier[0] != barrier[1]:
+                problems.append(f"bcast pushes: redis {barrier[0]} dynamis {barrier[1]}")
+            if problems:
+                found += 1
+                print("MISMATCH", "\n  ".join(problems)[:1500], "\n   after:", " | ".join(history[-12:]), flush=True)
+                for conn in (diff.redis, diff.dynamis):
+                    for args in (["DISCARD"], ["SELECT", "1"], ["FLUSHDB"], ["SELECT", "0"], ["FLUSHDB"], ["PING"]):
+                        _call_with_pushes(conn, args)
+                for conn in bcast:
+                    conn.read_all(0.1)
+                history = []
+        return found
     finally:
         rproc.terminate()
         dproc.terminate()
@@ -533,5 +724,9 @@ if __name__ == "__main__":
     if mode == "campaign":
         print("distinct mismatches:", campaign(n, seed, resp=int(sys.argv[4]) if len(sys.argv) > 4 else 2,
                                                small="small" in sys.argv))
+    elif mode == "tracking":
+        print("tracking mismatches:", tracking_campaign(n, seed))
+    elif mode == "blocking":
+        print("blocking mismatches:", blocking_campaign(n, seed))
     else:
         print("protocol mismatches:", protocol_campaign(n, seed))

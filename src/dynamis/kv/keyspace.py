@@ -340,9 +340,14 @@ class Keyspace:
     def key_modified(self, db: Database, key: bytes) -> None:
         """Called on every change of a key (Redis's signalModifiedKey): WATCH, later tracking."""
         if self.watching:
-            clients = self.watching.get((db.id, key))
+            entry = (db.id, key)
+            clients = self.watching.get(entry)
             if clients:
                 for client in clients:
+                    if client.watched.get(entry) and key not in db.data:
+                        # WATCHed when already expired, now deleted: logically no change (Redis's touchWatchedKey)
+                        client.watched[entry] = False
+                        continue
                     client.watch_dirty = True
         if self.tracking is not None:
             self.tracking.key_modified(key)
