@@ -7,7 +7,6 @@ directive is also a `--name value` option.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 import shlex
@@ -333,17 +332,6 @@ class Config:
                 self.apply(name, values if values else [""])
             else:
                 raise ConfigError(f"Bad directive or wrong number of arguments: '{name}'")
-
-    def matching(self, pattern: str) -> dict[str, str]:
-        """CONFIG GET: every directive (or alias) whose name matches the glob `pattern`."""
-        out = {}
-        for name, directive in DIRECTIVES.items():
-            if fnmatch.fnmatchcase(name, pattern):
-                out[name] = directive.render(self.values[name])
-        for alias, name in _ALIASES.items():
-            if fnmatch.fnmatchcase(alias, pattern):
-                out[alias] = DIRECTIVES[name].render(self.values[name])
-        return out
 
     def rewrite_file(self, path: str) -> None:
         """CONFIG REWRITE (Redis's rewriteConfig): keep the file's comments and order, put each directive's
