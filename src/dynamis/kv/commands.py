@@ -8,6 +8,7 @@ cluster routing all read this table. A type module declares its commands with `@
 from __future__ import annotations
 
 import importlib
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -89,7 +90,7 @@ class Command:
     rejected_calls: int = 0
     failed_calls: int = 0
     # LATENCY HISTOGRAM / INFO latencystats: how many calls took each whole number of microseconds
-    latency_us: dict[int, int] = field(default_factory=dict)
+    latency_us: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
 
     def __post_init__(self) -> None:
         self.is_write = WRITE in self.flags

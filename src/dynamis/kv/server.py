@@ -302,9 +302,7 @@ class RedisServer:
         cmd.calls += 1
         cmd.usec += duration
         if self.latency_tracking:  # in whole microseconds, at least 1, as Redis records them
-            us = duration // 1000 or 1
-            hist = cmd.latency_us
-            hist[us] = hist.get(us, 0) + 1
+            cmd.latency_us[duration // 1000 or 1] += 1
         reply_type = type(reply)
         if reply_type is ReplyError:
             cmd.failed_calls += 1
