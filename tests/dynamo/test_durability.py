@@ -73,9 +73,13 @@ def serve_process(tmp_path: Path) -> Iterator[ServeProcess]:
 def test_data_survives_restart_and_kill(serve_process: ServeProcess) -> None:
     client = serve_process.start()
     client.create_table(TableName="durable", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-                        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+                        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"},
+                                              {"AttributeName": "g", "AttributeType": "S"}],
+                        GlobalSecondaryIndexes=[{"IndexName": "by-g", "Projection": {"ProjectionType": "ALL"},
+                                                 "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}]}],
+                        BillingMode="PAY_PER_REQUEST")
     for i in range(20):
-        client.put_item(TableName="durable", Item={"k": {"S": f"item{i}"}, "n": {"N": str(i)}})
+        client.put_item(TableName="durable", Item={"k": {"S": f"item{i}"}, "n": {"N": str(i)}, "g": {"S": str(i % 2)}})
     assert serve_process.stop(signal.SIGTERM) == 0
     assert (serve_process.data_dir / "dynamo").is_dir()
 
@@ -93,7 +97,11 @@ def test_data_survives_restart_and_kill(serve_process: ServeProcess) -> None:
     assert client.get_item(TableName="durable", Key={"k": {"S": "item7"}})["Item"]["n"] == {"N": "107"}
     assert "Item" not in client.get_item(TableName="durable", Key={"k": {"S": "item0"}})
     assert client.scan(TableName="durable", Select="COUNT")["Count"] == 19
-    assert client.describe_table(TableName="durable")["Table"]["ItemCount"] == 19
+    table = client.describe_table(TableName="durable")["Table"]
+    assert table["ItemCount"] == 19 and table["GlobalSecondaryIndexes"][0]["ItemCount"] == 19
+    odd = client.query(TableName="durable", IndexName="by-g", KeyConditionExpression="g = :g",
+                       ExpressionAttributeValues={":g": {"S": "1"}})
+    assert odd["Count"] == 10 and {"k": {"S": "item7"}, "n": {"N": "107"}, "g": {"S": "1"}} in odd["Items"]
     assert serve_process.stop(signal.SIGINT) == 0
 
 

@@ -248,10 +248,6 @@ class Table:
     def _key_types(self) -> list[tuple[str, str]]:
         return [self.hash_key] + ([self.range_key] if self.range_key else [])
 
-    def key_of(self, item: dict[str, Any]) -> dict[str, Any]:
-        """The key attributes of an item (for LastEvaluatedKey)."""
-        return {name: item[name] for name in self.key_names}
-
     def arn(self) -> str:
         return self.description["TableArn"]
 
@@ -404,9 +400,6 @@ class DynamoEngine:
                                   f"satisfy constraint: Member must have length {bound}")
         if errors:
             raise _constraint_errors(errors)
-        if body.get("LocalSecondaryIndexes") or body.get("GlobalSecondaryIndexes"):
-            raise validation("One or more parameter values were invalid: Secondary indexes are not supported "
-                             "by this server yet")
         names = [d["AttributeName"] for d in definitions]
         keys = [k["AttributeName"] for k in schema]
         if len(keys) == 2 and (any(k not in names for k in keys) or (keys[0] == keys[1] and len(names) == 1)):
@@ -420,9 +413,11 @@ class DynamoEngine:
             raise validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
         if len(schema) == 2 and schema[1]["KeyType"] != "RANGE":
             raise validation("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
-        if len(keys) != len(names):
+        local, global_ = body.get("LocalSecondaryIndexes"), body.get("GlobalSecondaryIndexes")
+        if local is None and global_ is None and len(keys) != len(names):
             raise invalid_param("Number of attributes in KeySchema does not exactly match number of attributes "
                                 "defined in AttributeDefinitions")
+        indexes = self._check_indexes(local, global_, names, keys, billing or "PROVISIONED")
         throughput = self._throughput(body.get("ProvisionedThroughput"), billing or "PROVISIONED")
         if (region, name) in self.tables:
             raise in_use(f"Table already exists: {name}")
@@ -437,6 +432,7 @@ class DynamoEngine:
             "TableArn": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}",
             "TableId": str(uuid.uuid4()),
             "DeletionProtectionEnabled": bool(body.get("DeletionProtectionEnabled", False)),
+            **indexes,
         }
         if billing == "PAY_PER_REQUEST":
             description["BillingModeSummary"] = {"BillingMode": "PAY_PER_REQUEST",
@@ -470,6 +466,81 @@ class DynamoEngine:
             self.tables.pop((region, name), None)
             raise
         return {"TableDescription": {**table.describe(), "TableStatus": "CREATING"}}
+
+    def _check_indexes(self, local: Any, global_: Any, names: list[str], keys: list[str],
+                       billing: str) -> dict[str, list[dict[str, Any]]]:
+        """Validate LocalSecondaryIndexes/GlobalSecondaryIndexes as DynamoDB does; return their descriptions."""
+        result: dict[str, list[dict[str, Any]]] = {}
+        seen: set[str] = set()
+        used = set(keys)
+        for field, specs, limit in (("LocalSecondaryIndexes", local, 5), ("GlobalSecondaryIndexes", global_, 20)):
+            if specs is None:
+                continue
+            if not specs:
+                raise invalid_param(f"List of {field} is empty")
+            if field == "LocalSecondaryIndexes" and len(keys) != 2:
+                raise invalid_param("Table KeySchema does not have a range key, which is required when specifying "
+                                    "a LocalSecondaryIndex")
+            described = []
+            for spec in specs:
+                index_name = spec.get("IndexName")
+                errors: list[str] = []
+                _check_name(index_name, "indexName", errors)
+                if errors:
+                    raise _constraint_errors(errors)
+                schema = spec.get("KeySchema") or []
+                index_keys = [k.get("AttributeName") for k in schema]
+                if not 1 <= len(schema) <= 2:
+                    raise invalid_param(f"Invalid KeySchema for index: {index_name}")
+                if any(k not in names for k in index_keys):
+                    raise invalid_param("Some index key attributes are not defined in AttributeDefinitions. Keys: "
+                                        f"[{', '.join(map(str, index_keys))}], AttributeDefinitions: "
+                                        f"[{', '.join(names)}]")
+                if len(index_keys) == 2 and index_keys[0] == index_keys[1]:
+                    raise validation("Both the Hash Key and the Range Key element in the KeySchema have the same "
+                                     "name")
+                if schema[0].get("KeyType") != "HASH":
+                    raise validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+                if len(schema) == 2 and schema[1].get("KeyType") != "RANGE":
+                    raise validation("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+                if field == "LocalSecondaryIndexes":
+                    if len(schema) != 2:
+                        raise invalid_param(f"Index KeySchema does not have a range key for index: {index_name}")
+                    if index_keys[0] != keys[0]:
+                        raise invalid_param("Index KeySchema does not have the same leading hash key as table "
+                                            f"KeySchema for index: {index_name}. index hash key: {index_keys[0]}, "
+                                            f"table hash key: {keys[0]}")
+                projection = spec.get("Projection") or {}
+                projection_type = projection.get("ProjectionType")
+                if projection_type not in ("ALL", "KEYS_ONLY", "INCLUDE"):
+                    raise invalid_param(f"Unknown ProjectionType: {projection_type}".replace("None", "null"))
+                if projection.get("NonKeyAttributes") and projection_type != "INCLUDE":
+                    raise invalid_param(f"ProjectionType is {projection_type}, but NonKeyAttributes is specified")
+                if index_name in seen:
+                    raise invalid_param(f"Duplicate index name: {index_name}")
+                seen.add(index_name)
+                used.update(index_keys)
+                entry: dict[str, Any] = {"IndexName": index_name, "KeySchema": schema, "Projection": projection}
+                if field == "GlobalSecondaryIndexes":
+                    throughput = spec.get("ProvisionedThroughput")
+                    if billing == "PROVISIONED" and not throughput:
+                        raise invalid_param(f"ProvisionedThroughput must be specified for index: {index_name}")
+                    if billing == "PAY_PER_REQUEST" and throughput:
+                        raise invalid_param(f"ProvisionedThroughput should not be specified for index: "
+                                            f"{index_name} when BillingMode is PAY_PER_REQUEST")
+                    entry["IndexStatus"] = "ACTIVE"
+                    entry["ProvisionedThroughput"] = self._throughput(throughput, billing)
+                described.append(entry)
+            if len(described) > limit:
+                raise invalid_param(f"Number of {field} exceeds per-table limit of {limit}"
+                                    if field == "LocalSecondaryIndexes"
+                                    else f"GlobalSecondaryIndex count exceeds the per-table limit of {limit}")
+            result[field] = described
+        unused = [n for n in names if n not in used]
+        if unused and (local is not None or global_ is not None):
+            raise invalid_param(f"Some AttributeDefinitions are not used. AttributeDefinitions: [{', '.join(names)}], "
+                                f"keys used: [{', '.join(n for n in names if n in used)}]")
+        return result
 
     @staticmethod
     def _throughput(spec: Any, billing: str) -> dict[str, Any]:
@@ -537,6 +608,9 @@ class DynamoEngine:
         if not changes:
             raise validation("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
                              "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
+        if body.get("GlobalSecondaryIndexUpdates") is not None:
+            raise invalid_param("GlobalSecondaryIndexUpdates are not supported by dynamis yet: create the table "
+                                "with its indexes")
         current_billing = description.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
         new_billing = billing or current_billing
         if billing is not None or throughput is not None:
@@ -812,14 +886,20 @@ class DynamoEngine:
         return self._with_capacity(result, table, units, body)
 
     # -- Query and Scan -----------------------------------------------------------------------------
-    def _select(self, body: dict[str, Any], paths: list[tuple] | None) -> str:
+    def _select(self, body: dict[str, Any], paths: list[tuple] | None, index: Index | None) -> str:
         select = _enum(body, "Select", "select", ("SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES",
                                                   "ALL_PROJECTED_ATTRIBUTES"))
+        if index is not None:
+            if select == "ALL_ATTRIBUTES" and not index.local and index.projection_type != "ALL":
+                raise invalid_param(f"Select type ALL_ATTRIBUTES is not supported for global secondary index "
+                                    f"{index.name} because its projection type is not ALL")
+            if select is None and paths is None:
+                select = "ALL_PROJECTED_ATTRIBUTES"
         projected_by = "ProjectionExpression" if body.get("ProjectionExpression") is not None else "AttributesToGet"
         if select == "SPECIFIC_ATTRIBUTES" and paths is None:
             raise validation("Must specify the AttributesToGet or ProjectionExpression when choosing to get "
                              "SPECIFIC_ATTRIBUTES")
-        if select == "ALL_PROJECTED_ATTRIBUTES":
+        if select == "ALL_PROJECTED_ATTRIBUTES" and index is None:
             raise validation("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
         if select == "COUNT" and paths is not None:
             raise validation(f"Cannot specify the {projected_by} when choosing to get only the Count")
@@ -836,13 +916,42 @@ class DynamoEngine:
         return limit
 
     @staticmethod
-    def _check_index(body: dict[str, Any]) -> None:
-        if body.get("IndexName") is not None:
-            raise validation(f"The table does not have the specified index: {body['IndexName']}")
+    def _index(body: dict[str, Any], table: Table) -> Index | None:
+        """The secondary index a Query/Scan reads (None: the table itself)."""
+        name = body.get("IndexName")
+        if name is None:
+            return None
+        index = table.indexes.get(name)
+        if index is None:
+            raise validation(f"The table does not have the specified index: {name}")
+        if not index.local and body.get("ConsistentRead"):
+            raise validation("Consistent reads are not supported on global secondary indexes")
+        return index
 
-    def _page(self, table: Table, rows: Any, limit: int | None, filter_: Parsed | None,
+    @staticmethod
+    def _start_key(body: dict[str, Any], table: Table, index: Index | None) -> tuple | None:
+        """The row key of ExclusiveStartKey in the table or index being read."""
+        start = body.get("ExclusiveStartKey")
+        if start is None:
+            return None
+        if index is None:
+            return table.request_key(start, starting=True)
+        if not isinstance(start, dict) or set(start) != set(index.key_names):
+            raise validation("The provided starting key is invalid: The provided key element does not match the "
+                             "schema")
+        table_key = table.request_key({name: start[name] for name in table.key_names}, starting=True)
+        index.check(start)
+        entry = index.entry(start, table_key)
+        if entry is None:  # pragma: no cover - every index key attribute was checked present above
+            raise validation("The provided starting key is invalid")
+        return entry
+
+    def _page(self, table: Table, index: Index | None, rows: Any, limit: int | None, filter_: Parsed | None,
               paths: list[tuple] | None, select: str, ctx: ExpressionContext) -> dict[str, Any]:
         """Read rows up to Limit or 1 MB, filter and project them: one Query/Scan page."""
+        # What a GSI returns is limited to its projection; an LSI can fetch the rest from the table.
+        narrowed = index is not None and index.projection_type != "ALL" and (
+            select == "ALL_PROJECTED_ATTRIBUTES" or (select == "SPECIFIC_ATTRIBUTES" and not index.local))
         items: list[Any] = []
         scanned = read_bytes = count = 0
         last: bytes | None = None
@@ -850,18 +959,18 @@ class DynamoEngine:
             scanned += 1
             read_bytes += size
             item = None
-            if filter_ is not None:
+            if filter_ is not None or narrowed or paths is not None:
                 item = orjson.loads(blob)
-                keep = condition_holds(filter_.ast, item, ctx, "FilterExpression")
-            else:
-                keep = True
-            if keep:
+                if narrowed:
+                    assert index is not None
+                    item = index.project(item)
+            if filter_ is None or condition_holds(filter_.ast, item, ctx, "FilterExpression"):
                 count += 1
                 if select != "COUNT":
                     if paths is not None:
-                        items.append(project(item if item is not None else orjson.loads(blob), paths))
+                        items.append(project(item, paths))
                     else:
-                        items.append(orjson.Fragment(blob))
+                        items.append(item if item is not None else orjson.Fragment(blob))
             if scanned == limit or read_bytes >= PAGE_BYTES:
                 last = blob
                 break
@@ -869,13 +978,15 @@ class DynamoEngine:
         if select != "COUNT":
             result["Items"] = items
         if last is not None:
-            result["LastEvaluatedKey"] = table.key_of(orjson.loads(last))
+            last_item = orjson.loads(last)
+            result["LastEvaluatedKey"] = {n: last_item[n] for n in (index or table).key_names}
         result["_read_bytes"] = read_bytes
         return result
 
     async def query(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         table = self._table(body, region)
-        self._check_index(body)
+        index = self._index(body, table)
+        source: Table | Index = index or table
         request = _Request(body)
         ctx = request.ctx
         _both(body, "KeyConditions", "KeyConditionExpression")
@@ -889,19 +1000,20 @@ class DynamoEngine:
         filter_ = request.filter("QueryFilter")
         paths = request.projection()
         ctx.finish()
-        select = self._select(body, paths)
+        select = self._select(body, paths, index)
         limit = self._limit(body)
-        cond = key_condition(key_ast.ast, ctx, table.hash_key, table.range_key)
+        cond = key_condition(key_ast.ast, ctx, source.hash_key, source.range_key)
         if filter_ is not None:
+            schema_names = [k[0] for k in (source.hash_key, source.range_key) if k]
             for name in _top_level_names(filter_.ast, ctx):
-                if name in table.key_names:
+                if name in schema_names:
                     raise validation(f"Filter Expression can only contain non-primary key attributes: Primary key "
                                      f"attribute: {name}")
-        pk = key_bytes(table.hash_key[1], cond.hash_value)
+        pk = key_bytes(source.hash_key[1], cond.hash_value)
         bounds: list[tuple[str, bytes]] = []
         if cond.op is not None:
-            assert table.range_key is not None
-            kind = table.range_key[1]
+            assert source.range_key is not None
+            kind = source.range_key[1]
             args = [key_bytes(kind, a) for a in cond.args]
             if cond.op == "BETWEEN":
                 bounds += [(">=", args[0]), ("<=", args[1])]
@@ -913,27 +1025,26 @@ class DynamoEngine:
             else:
                 bounds.append((cond.op, args[0]))
         forward = body.get("ScanIndexForward", True) is not False
-        start = body.get("ExclusiveStartKey")
-        if start is not None:
-            start_key = table.request_key(start, starting=True)
-            if start_key[1] != pk:
-                raise validation("The provided starting key is outside query boundaries based on provided key "
-                                 "conditions")
-            bounds.append((">" if forward else "<", start_key[2]))
+        start = self._start_key(body, table, index)
+        if start is not None and start[1] != pk:
+            raise validation("The provided starting key is outside query boundaries based on provided key "
+                             "conditions")
         h = zlib.crc32(pk)
+        after = start[2:] if start is not None else None
         result = await self.storage.read(lambda conn: self._page(
-            table, table.rows.query(conn, h, pk, bounds, forward), limit, filter_, paths, select, ctx))
+            table, index, source.rows.query(conn, h, pk, bounds, forward, after), limit, filter_, paths, select,
+            ctx))
         units = capacity.read_units(result.pop("_read_bytes"), bool(body.get("ConsistentRead")))
         return self._with_capacity(result, table, units, body)
 
     async def scan(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         table = self._table(body, region)
-        self._check_index(body)
+        index = self._index(body, table)
         request = _Request(body)
         filter_ = request.filter("ScanFilter")
         paths = request.projection()
         request.ctx.finish()
-        select = self._select(body, paths)
+        select = self._select(body, paths, index)
         limit = self._limit(body)
         segment, total = body.get("Segment"), body.get("TotalSegments")
         if segment is not None and total is None:
@@ -956,11 +1067,10 @@ class DynamoEngine:
         else:
             segment, total = 0, 1
         h_low, h_high = (segment << 32) // total, ((segment + 1) << 32) // total
-        after = None
-        if body.get("ExclusiveStartKey") is not None:
-            after = table.request_key(body["ExclusiveStartKey"], starting=True)
+        after = self._start_key(body, table, index)
+        rows = (index or table).rows
         result = await self.storage.read(lambda conn: self._page(
-            table, table.rows.scan(conn, after, h_low, h_high), limit, filter_, paths, select, request.ctx))
+            table, index, rows.scan(conn, after, h_low, h_high), limit, filter_, paths, select, request.ctx))
         units = capacity.read_units(result.pop("_read_bytes"), bool(body.get("ConsistentRead")))
         return self._with_capacity(result, table, units, body)
 
