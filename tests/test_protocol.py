@@ -75,6 +75,7 @@ CASES = {
     "oversized inline": [b"A" * 70000],
     "big inline line": [b"A" * 70000 + b"\r\n"],
     "mbulk count line too long": chunked(b"*" + b"1" * 70000),
+    "mbulk count line too long in one write": [b"*" + b"1" * 200000],
     "bulk count line too long": chunked(b"*1\r\n$" + b"1" * 70000),
     "split inside a frame": [b"*1\r\n$4\r\nPI", b"NG\r\n"],
     "split after a header": [b"*2\r\n$4\r\nECHO\r\n", b"$2\r\nhi\r\n"],

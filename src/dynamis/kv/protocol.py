@@ -407,6 +407,8 @@ class RequestParser:
         # Refuse the incomplete frame as soon as its declared sizes break a limit, as Redis does. Its
         # start is kept while it is small so that the next reads are checked too; past that (or for a
         # big read) the buffered-size checks below bound it instead of a walk in Python.
+        if at_boundary and len(data) > MAX_INLINE_SIZE and data.find(b"\r\n", 0, MAX_INLINE_SIZE + 2) < 0:
+            raise ProtocolError("too big mbulk count string")  # a big read of one endless header line
         tail = None
         if at_boundary and not checked and len(data) <= MAX_INLINE_SIZE:
             tail = data
