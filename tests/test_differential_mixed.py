@@ -477,6 +477,22 @@ def test_watch_of_an_expired_key_then_lazily_deleted(diff, touch):
         diff.both("DEBUG", "SET-ACTIVE-EXPIRE", "1")
 
 
+@pytest.mark.parametrize("noloop", [[], ["NOLOOP"]])
+@pytest.mark.parametrize("script", ["return redis.call('SET', KEYS[1], '2')", "return redis.call('FLUSHDB')"])
+def test_tracking_of_a_script_write_by_the_tracking_client(redis_oracle_port, server, noloop, script):
+    """A script's writes are its caller's: the invalidation follows EVAL's reply, and NOLOOP holds."""
+    got = []
+    for port in (redis_oracle_port, server.port):
+        conn = RawConnection(port)
+        conn.call("HELLO", "3")
+        conn.call("CLIENT", "TRACKING", "ON", *noloop)
+        got.append([conn.call("SET", "mix:t", "1"), conn.call("GET", "mix:t"),
+                    _call_with_pushes(conn, ["EVAL", script, "1", "mix:t"]), _call_with_pushes(conn, ["PING"])])
+        conn.call("DEL", "mix:t")
+        conn.close()
+    assert got[1] == got[0]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # campaigns (python -m tests.test_differential_mixed ...): not collected by pytest
 

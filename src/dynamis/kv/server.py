@@ -286,7 +286,8 @@ class RedisServer:
 
     def call(self, client: Client, cmd: cmdtable.Command, argv: list[bytes]) -> Any:
         """Execute `cmd` (Redis's call()): statistics, slowlog and MONITOR around the handler."""
-        self.current_client = client
+        if client.id:  # not a script's fake client (id 0): the script's caller stays current (NOLOOP, pushes)
+            self.current_client = client
         client.last_command = cmd.full_name  # set before the call: CLIENT INFO shows itself, as in Redis
         start = _perf_ns()
         try:
