@@ -304,6 +304,53 @@ def _loads(blob: bytes | None) -> dict[str, Any]:
     return orjson.loads(blob) if blob else {}
 
 
+class _Write:
+    """One validated Put, Delete, Update or ConditionCheck; `outcome` runs on the writer thread."""
+
+    __slots__ = ("kind", "table", "key", "body", "ctx", "item", "size", "key_item", "update", "condition",
+                 "touched")
+
+    def __init__(self, kind: str, table: Table, key: Key, body: dict[str, Any], ctx: ExpressionContext,
+                 item: dict[str, Any] | None = None, size: int = 0, key_item: dict[str, Any] | None = None) -> None:
+        self.kind = kind
+        self.table = table
+        self.key = key
+        self.body = body
+        self.ctx = ctx
+        self.item = item
+        self.size = size
+        self.key_item = key_item
+        self.update: Parsed | None = None
+        self.condition: Parsed | None = None
+        self.touched: list[tuple] = []
+
+    def outcome(self, old: tuple[bytes, int] | None) -> tuple[dict[str, Any] | None, int, bytes] | None:
+        """Check the condition against the stored row (raising ConditionalCheckFailedException) and return
+        what to store: (item, size, JSON) to write, (None, 0, b"") to delete, or None for no change."""
+        if self.condition is not None:
+            current = _loads(old[0] if old else None)
+            if not condition_holds(self.condition.ast, current, self.ctx, "ConditionExpression"):
+                wants_item = self.body.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and old is not None
+                raise condition_failed(orjson.Fragment(old[0]) if wants_item and old else None)
+        if self.kind == "Put":
+            assert self.item is not None
+            return self.item, self.size, orjson.dumps(self.item)
+        if self.kind == "Delete":
+            return (None, 0, b"") if old is not None else None
+        if self.kind == "ConditionCheck":
+            return None
+        item = _loads(old[0] if old else None)
+        if not item:
+            item.update(self.key_item or {})
+        if self.update is not None:
+            self.touched = apply_update(self.update, item, self.ctx, self.table.key_names)
+        size = item_size(item)
+        if size > MAX_ITEM_BYTES:
+            raise validation("Item size to update has exceeded the maximum allowed size")
+        self.table.check_indexes(item)
+        return item, size, orjson.dumps(item)
+
+
 class DynamoEngine:
     """Tables per region plus every operation; the HTTP layer only maps requests onto `call`."""
 
@@ -319,7 +366,8 @@ class DynamoEngine:
             for name in ("CreateTable", "DescribeTable", "ListTables", "UpdateTable", "DeleteTable",
                          "DescribeLimits", "DescribeEndpoints", "TagResource", "UntagResource",
                          "ListTagsOfResource", "PutItem", "GetItem", "DeleteItem", "UpdateItem", "Query",
-                         "Scan", "BatchGetItem", "BatchWriteItem", "DescribeTimeToLive")
+                         "Scan", "BatchGetItem", "BatchWriteItem", "DescribeTimeToLive", "TransactWriteItems",
+                         "TransactGetItems")
         }
 
     def _load(self, conn: sqlite3.Connection) -> None:
@@ -758,43 +806,55 @@ class DynamoEngine:
                                       "satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]"])
         return value
 
-    @staticmethod
-    def _check(condition: Parsed | None, old: tuple[bytes, int] | None, ctx: ExpressionContext,
-               body: dict[str, Any]) -> None:
-        """Evaluate a write's condition against the stored item; raise ConditionalCheckFailedException."""
-        if condition is None:
-            return
-        current = _loads(old[0] if old else None)
-        if not condition_holds(condition.ast, current, ctx, "ConditionExpression"):
-            wants_item = body.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and old is not None
-            raise condition_failed(orjson.Fragment(old[0]) if wants_item else None)
+    def _plan(self, kind: str, body: dict[str, Any], region: str) -> _Write:
+        """Validate one Put, Delete, Update or ConditionCheck request (on the loop) into a _Write."""
+        table = self._table(body, region)
+        request = _Request(body)
+        if kind == "Put":
+            item = _required(body, "Item", "item")
+            size = check_item(item)
+            key = table.item_key(item)
+            if size > MAX_ITEM_BYTES:
+                raise validation("Item size has exceeded the maximum allowed size")
+            table.check_indexes(item)
+            write = _Write(kind, table, key, body, request.ctx, item=item, size=size)
+        else:
+            key = table.request_key(_required(body, "Key", "key"))
+            write = _Write(kind, table, key, body, request.ctx, key_item=dict(body["Key"]))
+            if kind == "Update":
+                _both(body, "AttributeUpdates", "UpdateExpression")
+                if body.get("UpdateExpression") is not None:
+                    write.update = request.ctx.parse(body["UpdateExpression"], "UpdateExpression")
+                elif body.get("AttributeUpdates"):
+                    write.update = legacy.attribute_updates(body["AttributeUpdates"])
+        write.condition = request.condition()
+        if kind == "ConditionCheck" and write.condition is None:
+            raise validation("The ConditionExpression parameter is required for a ConditionCheck")
+        request.ctx.finish()
+        return write
+
+    async def _write_one(self, write: _Write) -> tuple[tuple[bytes, int] | None, Any]:
+        """Apply one write atomically on the writer thread: (old row, outcome)."""
+        table, key = write.table, write.key
+
+        def run(conn: sqlite3.Connection) -> tuple[tuple[bytes, int] | None, Any]:
+            old = table.rows.get(conn, key)
+            outcome = write.outcome(old)
+            if outcome is not None:
+                self._store(conn, table, key, old, *outcome)
+            return old, outcome
+
+        return await self.storage.write(run)
 
     async def put_item(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        table = self._table(body, region)
-        item = _required(body, "Item", "item")
-        size = check_item(item)
-        key = table.item_key(item)
-        if size > MAX_ITEM_BYTES:
-            raise validation("Item size has exceeded the maximum allowed size")
-        table.check_indexes(item)
         returns = self._return_values(body, ("NONE", "ALL_OLD"))
-        request = _Request(body)
-        condition = request.condition()
-        request.ctx.finish()
-        blob = orjson.dumps(item)
-
-        def put(conn: sqlite3.Connection) -> tuple[bytes, int] | None:
-            old = table.rows.get(conn, key)
-            self._check(condition, old, request.ctx, body)
-            self._store(conn, table, key, old, item, size, blob)
-            return old
-
-        old = await self.storage.write(put)
+        write = self._plan("Put", body, region)
+        old, _ = await self._write_one(write)
         result: dict[str, Any] = {}
         if returns == "ALL_OLD" and old is not None:
             result["Attributes"] = orjson.Fragment(old[0])
-        units = capacity.write_units(max(size, old[1] if old else 0))
-        return self._with_capacity(result, table, units, body)
+        units = capacity.write_units(max(write.size, old[1] if old else 0))
+        return self._with_capacity(result, write.table, units, body)
 
     @staticmethod
     def _with_capacity(result: dict[str, Any], table: Table, units: float, body: dict[str, Any]) -> dict:
@@ -817,59 +877,19 @@ class DynamoEngine:
         return self._with_capacity(result, table, units, body)
 
     async def delete_item(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        table = self._table(body, region)
-        key = table.request_key(_required(body, "Key", "key"))
         returns = self._return_values(body, ("NONE", "ALL_OLD"))
-        request = _Request(body)
-        condition = request.condition()
-        request.ctx.finish()
-
-        def delete(conn: sqlite3.Connection) -> tuple[bytes, int] | None:
-            old = table.rows.get(conn, key)
-            self._check(condition, old, request.ctx, body)
-            if old is not None:
-                self._store(conn, table, key, old, None)
-            return old
-
-        old = await self.storage.write(delete)
+        write = self._plan("Delete", body, region)
+        old, _ = await self._write_one(write)
         result: dict[str, Any] = {}
         if returns == "ALL_OLD" and old is not None:
             result["Attributes"] = orjson.Fragment(old[0])
-        return self._with_capacity(result, table, capacity.write_units(old[1] if old else 0), body)
+        return self._with_capacity(result, write.table, capacity.write_units(old[1] if old else 0), body)
 
     async def update_item(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        table = self._table(body, region)
-        key = table.request_key(_required(body, "Key", "key"))
-        key_item = dict(body["Key"])
         returns = self._return_values(body, ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"))
-        request = _Request(body)
-        _both(body, "AttributeUpdates", "UpdateExpression")
-        update: Parsed | None = None
-        if body.get("UpdateExpression") is not None:
-            update = request.ctx.parse(body["UpdateExpression"], "UpdateExpression")
-        elif body.get("AttributeUpdates"):
-            update = legacy.attribute_updates(body["AttributeUpdates"])
-        condition = request.condition()
-        request.ctx.finish()
-        ctx = request.ctx
-
-        def write(conn: sqlite3.Connection) -> tuple[tuple[bytes, int] | None, dict, list, int]:
-            old = table.rows.get(conn, key)
-            self._check(condition, old, ctx, body)
-            item = _loads(old[0] if old else None)
-            if not item:
-                item.update(key_item)
-            touched: list[tuple] = []
-            if update is not None:
-                touched = apply_update(update, item, ctx, table.key_names)
-            size = item_size(item)
-            if size > MAX_ITEM_BYTES:
-                raise validation("Item size to update has exceeded the maximum allowed size")
-            table.check_indexes(item)
-            self._store(conn, table, key, old, item, size, orjson.dumps(item))
-            return old, item, touched, size
-
-        old, item, touched, size = await self.storage.write(write)
+        write = self._plan("Update", body, region)
+        old, (item, size, _) = await self._write_one(write)
+        touched = write.touched
         result: dict[str, Any] = {}
         attributes: dict[str, Any] | None = None
         if returns == "ALL_NEW":
@@ -883,7 +903,98 @@ class DynamoEngine:
         if attributes:
             result["Attributes"] = attributes
         units = capacity.write_units(max(size, old[1] if old else 0))
-        return self._with_capacity(result, table, units, body)
+        return self._with_capacity(result, write.table, units, body)
+
+    # -- transactions -------------------------------------------------------------------------------
+    @staticmethod
+    def _transact_items(body: dict[str, Any]) -> list[dict[str, Any]]:
+        items = _required(body, "TransactItems", "transactItems")
+        if not isinstance(items, list) or not 1 <= len(items) <= 100:
+            bound = "less than or equal to 100" if items else "greater than or equal to 1"
+            raise _constraint_errors([f"Value at 'transactItems' failed to satisfy constraint: Member must have "
+                                      f"length {bound}"])
+        return items
+
+    async def transact_write_items(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        writes: list[_Write] = []
+        for entry in self._transact_items(body):
+            kinds = [k for k in ("ConditionCheck", "Put", "Delete", "Update") if entry.get(k) is not None]
+            if len(kinds) != 1:
+                raise validation("TransactItems can only contain one of Check, Put, Update or Delete")
+            writes.append(self._plan(kinds[0], entry[kinds[0]], region))
+        if len({(id(w.table), w.key) for w in writes}) != len(writes):
+            raise validation("Transaction request cannot include multiple operations on one item")
+
+        def run(conn: sqlite3.Connection) -> list[tuple[Table, float]]:
+            olds = [w.table.rows.get(conn, w.key) for w in writes]
+            outcomes, reasons = [], []
+            for write, old in zip(writes, olds, strict=True):
+                try:
+                    outcomes.append(write.outcome(old))
+                    reasons.append({"Code": "None"})
+                except DynamoError as exc:
+                    outcomes.append(None)
+                    reason = {"Code": "ConditionalCheckFailed" if exc.code == "ConditionalCheckFailedException"
+                              else "ValidationError", "Message": exc.message}
+                    if "Item" in exc.extra:
+                        reason["Item"] = exc.extra["Item"]
+                    reasons.append(reason)
+            if any(r["Code"] != "None" for r in reasons):
+                codes = ", ".join(r["Code"] for r in reasons)
+                raise DynamoError("TransactionCanceledException", "Transaction cancelled, please refer cancellation "
+                                  f"reasons for specific reasons [{codes}]", CancellationReasons=reasons)
+            used = []
+            for write, old, outcome in zip(writes, olds, outcomes, strict=True):
+                if outcome is not None:
+                    self._store(conn, write.table, write.key, old, *outcome)
+                # Transactions cost twice the units of plain writes.
+                used.append((write.table, 2 * capacity.write_units(max(write.size if outcome is None else
+                                                                           outcome[1], old[1] if old else 0))))
+            return used
+
+        used = await self.storage.write(run)
+        return self._transaction_capacity({}, used, body)
+
+    @staticmethod
+    def _transaction_capacity(result: dict[str, Any], used: list[tuple[Table, float]],
+                              body: dict[str, Any]) -> dict[str, Any]:
+        mode = body.get("ReturnConsumedCapacity")
+        if mode in ("TOTAL", "INDEXES"):
+            totals: dict[str, float] = {}
+            for table, units in used:
+                totals[table.name] = totals.get(table.name, 0.0) + units
+            result["ConsumedCapacity"] = [capacity.consumed(name, units, mode) for name, units in totals.items()]
+        return result
+
+    async def transact_get_items(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        gets = []
+        for entry in self._transact_items(body):
+            spec = entry.get("Get")
+            if spec is None or len(entry) != 1:
+                raise validation("TransactItems can only contain one Get")
+            table = self._table(spec, region)
+            key = table.request_key(_required(spec, "Key", "key"))
+            request = _Request(spec)
+            paths = request.projection()
+            request.ctx.finish()
+            gets.append((table, key, paths))
+        if len({(id(t), k) for t, k, _ in gets}) != len(gets):
+            raise validation("Transaction request cannot include multiple operations on one item")
+
+        def read(conn: sqlite3.Connection) -> tuple[list[dict[str, Any]], list[tuple[Table, float]]]:
+            responses, used = [], []
+            for table, key, paths in gets:  # one read transaction: a consistent snapshot
+                row = table.rows.get(conn, key)
+                used.append((table, 2 * capacity.read_units(row[1] if row else 0, True)))
+                if row is None:
+                    responses.append({})
+                else:
+                    responses.append({"Item": orjson.Fragment(row[0]) if paths is None else
+                                      project(orjson.loads(row[0]), paths)})
+            return responses, used
+
+        responses, used = await self.storage.read(read)
+        return self._transaction_capacity({"Responses": responses}, used, body)
 
     # -- Query and Scan -----------------------------------------------------------------------------
     def _select(self, body: dict[str, Any], paths: list[tuple] | None, index: Index | None) -> str:
