@@ -493,6 +493,20 @@ def test_tracking_of_a_script_write_by_the_tracking_client(redis_oracle_port, se
     assert got[1] == got[0]
 
 
+@pytest.mark.parametrize("flush", [["FLUSHALL"], ["FLUSHALL", "ASYNC"], ["FLUSHDB"], ["SWAPDB", "0", "1"]])
+def test_tracking_null_invalidation_on_flush(redis_oracle_port, server, flush):
+    """FLUSHALL sends one null invalidation per tracking client (not one per database), after its reply."""
+    got = []
+    for port in (redis_oracle_port, server.port):
+        conn = RawConnection(port)
+        conn.call("HELLO", "3")
+        conn.call("CLIENT", "TRACKING", "ON")
+        conn.call("GET", "mix:f")
+        got.append([_call_with_pushes(conn, flush), _call_with_pushes(conn, ["PING"])])
+        conn.close()
+    assert got[1] == got[0]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # campaigns (python -m tests.test_differential_mixed ...): not collected by pytest
 

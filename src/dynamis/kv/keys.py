@@ -563,7 +563,7 @@ def _flush_async(client: Client, argv: list[bytes]) -> bool:
     raise SYNTAX
 
 
-def _flush(db: Database, lazy: bool) -> int:
+def _flush(db: Database, lazy: bool, invalidate: bool = True) -> int:
     """Empty `db`; when `lazy` (ASYNC) a big one is freed after the reply has gone out.
 
     Freeing runs on the event loop either way (a thread would hold the GIL just the same); deferring
@@ -571,7 +571,7 @@ def _flush(db: Database, lazy: bool) -> int:
     turn so other clients wait for one table at most."""
     removed = len(db.data)
     tables = (db.data, db.expires, db.access)
-    db.flush()
+    db.flush(invalidate)
     if lazy and removed > LAZYFREE_THRESHOLD:
         try:
             loop = asyncio.get_running_loop()
@@ -599,7 +599,9 @@ def flushdb_command(client: Client, argv: list[bytes]) -> str:
 def flushall_command(client: Client, argv: list[bytes]) -> str:
     lazy = _flush_async(client, argv)
     keyspace = client.server.keyspace
-    keyspace.dirty += sum(_flush(db, lazy) for db in keyspace.dbs) + 1
+    keyspace.dirty += sum(_flush(db, lazy, invalidate=False) for db in keyspace.dbs) + 1
+    if keyspace.tracking is not None:  # one null invalidation per tracking client, not one per database
+        keyspace.tracking.flush()
     return OK
 
 
