@@ -507,6 +507,26 @@ def test_tracking_null_invalidation_on_flush(redis_oracle_port, server, flush):
     assert got[1] == got[0]
 
 
+@pytest.mark.parametrize("script", [
+    ["EVAL", "return redis.call('GET', 'mix:x')", "0"], ["EVAL", "return redis.call('GET', 'mix:x')", "1", "mix:y"],
+    ["EVAL", "return 1", "1", "mix:y"], ["EVAL_RO", "return redis.call('GET', 'mix:x')", "1", "mix:y"],
+    ["EVAL_RO", "return 1", "1", "mix:y"]])
+def test_tracking_of_keys_a_script_reads(redis_oracle_port, server, script):
+    """Redis 7.0: a read inside a script makes the caller track the script's declared keys, not the read's."""
+    got = []
+    for port in (redis_oracle_port, server.port):
+        conn, writer = RawConnection(port), RawConnection(port)
+        conn.call("HELLO", "3")
+        conn.call("CLIENT", "TRACKING", "ON")
+        conn.call(*script)
+        writer.call("MSET", "mix:x", "1", "mix:y", "2")
+        got.append(_call_with_pushes(conn, ["PING"]))
+        writer.call("DEL", "mix:x", "mix:y")
+        conn.close()
+        writer.close()
+    assert got[1] == got[0]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # campaigns (python -m tests.test_differential_mixed ...): not collected by pytest
 
@@ -606,6 +626,8 @@ def blocking_campaign(rounds: int, seed: int) -> int:
     try:
         diff = Differential(rport, dport)
         blockers = [RawConnection(rport), RawConnection(dport)]
+        for conn in (diff.redis, diff.dynamis):
+            conn.call("DEBUG", "SET-ACTIVE-EXPIRE", "0")
         for i in range(rounds):
             if i % 40 == 0:
                 reset(diff)
@@ -656,6 +678,8 @@ def tracking_campaign(steps: int, seed: int) -> int:
     try:
         diff = Differential(rport, dport, resp=3)
         bcast = [RawConnection(rport), RawConnection(dport)]
+        for conn in (diff.redis, diff.dynamis):
+            conn.call("DEBUG", "SET-ACTIVE-EXPIRE", "0")
         for conn in bcast:
             conn.call("HELLO", "3")
             conn.call("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "a", "PREFIX", "b")

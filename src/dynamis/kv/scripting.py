@@ -538,9 +538,10 @@ class LuaEngine:
         reply = server.call(ctx.fake, cmd, argv)
         caller = server.current_client = ctx.caller
         if caller.tracking and cmd.readonly:
-            # keys a script reads are tracked for its caller; CLIENT CACHING covers the whole script
+            # a read makes the caller track the keys the script declared (Redis 7.0's call() remembers the
+            # caller's own command: EVAL/FCALL and its KEYS), not the read's; CLIENT CACHING covers the script
             caching = caller.tracking_caching
-            server.tracking.remember(caller, cmd, argv)
+            server.tracking.remember(caller, cmdtable.lookup(ctx.argv), ctx.argv)
             caller.tracking_caching = caching
         if type(reply) is bytes or type(reply) is int:
             return reply, False

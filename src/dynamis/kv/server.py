@@ -51,6 +51,10 @@ class SlowlogEntry:
         self.name = client.name
 
 
+# a read-only script's keys are tracked only through the reads it makes (kv/scripting.py), as in Redis 7.0
+_READ_ONLY_SCRIPTS = frozenset({"eval_ro", "evalsha_ro", "fcall_ro"})
+
+
 class RedisServer:
     """Everything the Redis-compatible side shares between clients."""
 
@@ -317,7 +321,7 @@ class RedisServer:
         # fed after the call, as Redis 7.0 does (so SELECT shows the new db); admin commands are not shown
         if self.monitors and not cmd.skip_monitor:
             self._feed_monitors(client, argv)
-        if client.tracking and cmd.readonly:
+        if client.tracking and cmd.readonly and cmd.name not in _READ_ONLY_SCRIPTS:
             self.tracking.remember(client, cmd, argv)
         return reply
 
