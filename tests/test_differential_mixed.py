@@ -527,6 +527,25 @@ def test_tracking_of_keys_a_script_reads(redis_oracle_port, server, script):
     assert got[1] == got[0]
 
 
+@pytest.mark.parametrize("rename", [["RENAME", "mix:s", "mix:d"], ["RENAMENX", "mix:s", "mix:d"],
+                                    ["RENAME", "mix:s", "mix:s"]])
+@pytest.mark.parametrize("dst_exists", [False, True])
+def test_tracking_invalidations_of_rename_in_redis_order(redis_oracle_port, server, rename, dst_exists):
+    got = []
+    for port in (redis_oracle_port, server.port):
+        conn = RawConnection(port)
+        conn.call("HELLO", "3")
+        conn.call("CLIENT", "TRACKING", "ON")
+        conn.call("SET", "mix:s", "1")
+        if dst_exists:
+            conn.call("SET", "mix:d", "2")
+        conn.call("MGET", "mix:s", "mix:d")
+        got.append([_call_with_pushes(conn, rename), _call_with_pushes(conn, ["PING"])])
+        conn.call("DEL", "mix:s", "mix:d")
+        conn.close()
+    assert got[1] == got[0]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # campaigns (python -m tests.test_differential_mixed ...): not collected by pytest
 

@@ -149,9 +149,12 @@ def _rename(client: Client, argv: list[bytes], nx: bool) -> object:
         raise NO_SUCH_KEY
     if src == dst:
         return 0 if nx else OK
-    if db.lookup(dst) is not None:
-        if nx:
-            return 0
+    replaced = db.lookup(dst) is not None
+    if replaced and nx:
+        return 0
+    # Redis signals the source before the destination: tracking clients get the invalidations in that order
+    client.server.keyspace.key_modified(db, src)
+    if replaced:
         db.delete(dst)
     _place(db, src, db, dst, value)
     db.delete(src)
