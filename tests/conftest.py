@@ -20,8 +20,8 @@ def server() -> Iterator[EmbeddedServer]:
 
 @pytest.fixture
 def r(server: EmbeddedServer) -> Iterator[redis.Redis]:
-    """redis-py speaking RESP3 on a flushed dynamis."""
-    client = server.client(protocol=3)
+    """redis-py with its defaults (redis-py 8 negotiates RESP3) on a flushed dynamis."""
+    client = server.client()
     client.flushall()
     yield client
     client.close()
