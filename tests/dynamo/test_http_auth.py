@@ -147,3 +147,20 @@ async def test_aiohttp_client_with_botocore_signing(endpoint: str) -> None:
                 else:
                     assert response.status == 400
                     assert json.loads(payload)["__type"].endswith("#ResourceNotFoundException")
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"TableName": 5}, "NUMBER_VALUE cannot be converted to String"),
+    ({"TableName": "tbl", "Limit": "5"}, "STRING_VALUE cannot be converted to Integer"),
+    ({"TableName": {"a": 1}}, "Start of structure or map found where not expected."),
+    ({"TableName": "tbl", "Key": "k"}, "Unexpected value type in payload"),
+    ({"RequestItems": {"tbl": {"Keys": 7}}}, "Unexpected value type in payload"),
+])
+def test_wrong_json_shapes_are_serialization_errors(endpoint: str, body: dict, message: str) -> None:
+    operation = "BatchGetItem" if "RequestItems" in body else "GetItem"
+    status, _, reply = _post(endpoint, json.dumps(body).encode(), {
+        "X-Amz-Target": f"DynamoDB_20120810.{operation}", "X-Amz-Date": "20240101T000000Z",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=a/20240101/us-east-1/dynamodb/aws4_request, "
+                         "SignedHeaders=host, Signature=abc"})
+    assert status == 400 and json.loads(reply) == {
+        "__type": "com.amazon.coral.service#SerializationException", "message": message}

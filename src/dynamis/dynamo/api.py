@@ -8,6 +8,7 @@ the JSON bytes stored on disk and are embedded in responses with orjson.Fragment
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import time
@@ -33,6 +34,8 @@ from .expressions.parser import Parsed
 from .storage import Storage, TableRows
 from .values import MAX_HASH_KEY, MAX_RANGE_KEY, check_item, check_value, item_size, key_bytes
 
+log = logging.getLogger("dynamis.dynamo")
+
 MAX_ITEM_BYTES = 400 * 1024
 PAGE_BYTES = 1024 * 1024
 BATCH_GET_BYTES = 16 * 1024 * 1024
@@ -44,6 +47,44 @@ _CATALOG = ("CREATE TABLE IF NOT EXISTS catalog (region TEXT NOT NULL, name TEXT
 _TAGS = ("CREATE TABLE IF NOT EXISTS tags (arn TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
          " PRIMARY KEY (arn, key)) WITHOUT ROWID")
 Key = tuple[int, bytes, bytes]
+
+
+# JSON types of the top-level request members, checked before an operation looks at them.
+_MEMBER_TYPES: dict[str, type | tuple[type, ...]] = {
+    **dict.fromkeys(("TableName", "IndexName", "KeyConditionExpression", "ConditionExpression", "FilterExpression",
+                     "UpdateExpression", "ProjectionExpression", "Select", "ReturnValues", "BillingMode",
+                     "ReturnConsumedCapacity", "ReturnItemCollectionMetrics", "ConditionalOperator",
+                     "ReturnValuesOnConditionCheckFailure", "ExclusiveStartTableName", "ResourceArn", "TableClass",
+                     "ClientRequestToken"), str),
+    **dict.fromkeys(("Item", "Key", "RequestItems", "ExpressionAttributeNames", "ExpressionAttributeValues",
+                     "ExclusiveStartKey", "Expected", "KeyConditions", "QueryFilter", "ScanFilter",
+                     "AttributeUpdates", "ProvisionedThroughput", "SSESpecification", "StreamSpecification"), dict),
+    **dict.fromkeys(("KeySchema", "AttributeDefinitions", "TransactItems", "AttributesToGet", "Tags", "TagKeys",
+                     "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "GlobalSecondaryIndexUpdates"), list),
+    **dict.fromkeys(("Limit", "Segment", "TotalSegments"), int),
+    **dict.fromkeys(("ConsistentRead", "ScanIndexForward", "DeletionProtectionEnabled"), bool),
+}
+_TYPE_NAMES = {str: "String", int: "Integer", bool: "Boolean"}
+
+
+def _check_members(body: dict[str, Any]) -> None:
+    """SerializationException, as DynamoDB's front end sends it, for a member of the wrong JSON type."""
+    for name, value in body.items():
+        expected = _MEMBER_TYPES.get(name)
+        if expected is None or value is None or (isinstance(value, expected) and
+                                                 (expected is bool or not isinstance(value, bool))):
+            continue
+        if isinstance(value, dict):
+            message = "Start of structure or map found where not expected."
+        elif isinstance(value, list):
+            message = "Start of list found where not expected"
+        elif expected in (dict, list):
+            message = "Unexpected value type in payload"
+        else:
+            token = {True: "TRUE_VALUE", False: "FALSE_VALUE"}.get(value) if isinstance(value, bool) else (
+                "STRING_VALUE" if isinstance(value, str) else "NUMBER_VALUE")
+            message = f"{token} cannot be converted to {_TYPE_NAMES[expected]}"  # type: ignore[index]
+        raise DynamoError("SerializationException", message)
 
 
 def _constraint_errors(errors: list[str]) -> DynamoError:
@@ -399,7 +440,14 @@ class DynamoEngine:
             raise DynamoError("UnknownOperationException", f"Unknown operation: {operation}")
         if not isinstance(body, dict):
             raise DynamoError("SerializationException", "Start of structure or map found where not expected.")
-        return await handler(body, region or self.default_region)
+        _check_members(body)
+        try:
+            return await handler(body, region or self.default_region)
+        except (TypeError, AttributeError) as exc:
+            # A nested member of the wrong JSON shape (a number where a map belongs, ...): DynamoDB's front
+            # end rejects those before the operation runs; here they surface as Python type errors.
+            log.debug("dynamo: malformed %s request: %r", operation, exc)
+            raise DynamoError("SerializationException", "Unexpected value type in payload") from None
 
     def _table(self, body: dict[str, Any], region: str, describe: bool = False) -> Table:
         name = _table_name(body)
