@@ -31,6 +31,7 @@ from .expressions.evaluate import (
     projection_paths,
 )
 from .expressions.parser import Parsed
+from .indexes import Index, Key
 from .storage import Storage, TableRows
 from .values import MAX_HASH_KEY, MAX_RANGE_KEY, check_item, check_value, item_size, key_bytes
 
@@ -46,7 +47,6 @@ _CATALOG = ("CREATE TABLE IF NOT EXISTS catalog (region TEXT NOT NULL, name TEXT
             " index_stats BLOB NOT NULL, PRIMARY KEY (region, name)) WITHOUT ROWID")
 _TAGS = ("CREATE TABLE IF NOT EXISTS tags (arn TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
          " PRIMARY KEY (arn, key)) WITHOUT ROWID")
-Key = tuple[int, bytes, bytes]
 
 
 # JSON types of the top-level request members, checked before an operation looks at them.
@@ -152,10 +152,6 @@ def _both(body: dict[str, Any], legacy_name: str, expression_name: str) -> None:
                          f"{{{expression_name}}}")
 
 
-def _key_types(schema: list[dict[str, Any]], types: dict[str, str]) -> list[tuple[str, str]]:
-    return [(k["AttributeName"], types[k["AttributeName"]]) for k in schema]
-
-
 def _encode_key_part(name: str, kind: str, value: dict[str, Any], limit: int, too_big: str) -> bytes:
     if kind not in value:
         raise invalid_param(f"Type mismatch for key {name} expected: {kind} actual: {next(iter(value))}")
@@ -167,67 +163,6 @@ def _encode_key_part(name: str, kind: str, value: dict[str, Any], limit: int, to
     if len(data) > limit:
         raise invalid_param(too_big)
     return data
-
-
-class Index:
-    """A global or local secondary index: its key schema, projection and rows.
-
-    Index rows hold the whole item (so an LSI can answer ALL_ATTRIBUTES without a second read); the index's
-    projection is applied when reading. Items lacking an index key attribute are not in the index (sparse).
-    """
-
-    def __init__(self, table_sql: str, definition: dict[str, Any], types: dict[str, str], local: bool,
-                 table_keys: tuple[str, ...]) -> None:
-        self.name: str = definition["IndexName"]
-        self.local = local
-        keys = _key_types(definition["KeySchema"], types)
-        self.hash_key = keys[0]
-        self.range_key = keys[1] if len(keys) > 1 else None
-        projection = definition.get("Projection") or {}
-        self.projection_type: str = projection.get("ProjectionType", "ALL")
-        self.key_names = tuple(dict.fromkeys(table_keys + tuple(name for name, _ in keys)))
-        self.projected = frozenset(self.key_names) | frozenset(projection.get("NonKeyAttributes") or ())
-        self.rows = TableRows(f"{table_sql}__{self.name}", index=True)
-        self.item_count = 0
-        self.size_bytes = 0
-
-    def check(self, item: dict[str, Any]) -> None:
-        """DynamoDB's errors for an item whose index key attribute has the wrong type or is empty."""
-        for name, kind in filter(None, (self.hash_key, self.range_key)):
-            value = item.get(name)
-            if value is None:
-                continue
-            if kind not in value:
-                raise invalid_param(f"Type mismatch for Index Key {name} Expected: {kind} Actual: "
-                                    f"{next(iter(value))} IndexName: {self.name}")
-            if not key_bytes(kind, value):
-                raise validation("One or more parameter values are not valid. A value specified for a secondary "
-                                 "index key is not supported. The AttributeValue for a key attribute cannot contain "
-                                 f"an empty string value. IndexName: {self.name}, IndexKey: {name}")
-
-    def entry(self, item: dict[str, Any], table_key: Key) -> tuple | None:
-        """The index row key of an item, or None when the item is not in this index."""
-        pk_value = item.get(self.hash_key[0])
-        if pk_value is None:
-            return None
-        sk = b""
-        if self.range_key is not None:
-            sk_value = item.get(self.range_key[0])
-            if sk_value is None:
-                return None
-            sk = key_bytes(self.range_key[1], sk_value)
-        pk = key_bytes(self.hash_key[1], pk_value)
-        return (zlib.crc32(pk), pk, sk, table_key[1], table_key[2])
-
-    def project(self, item: dict[str, Any]) -> dict[str, Any]:
-        """The attributes of an item this index projects."""
-        if self.projection_type == "ALL":
-            return item
-        return {name: value for name, value in item.items() if name in self.projected}
-
-    def describe(self, table_arn: str, definition: dict[str, Any]) -> dict[str, Any]:
-        return {**definition, "IndexSizeBytes": self.size_bytes, "ItemCount": self.item_count,
-                "IndexArn": f"{table_arn}/index/{self.name}"}
 
 
 class Table:
