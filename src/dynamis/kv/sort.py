@@ -19,6 +19,7 @@ from dynamis.kv.args import SYNTAX, int_arg, strtod
 from dynamis.kv.client import Client
 from dynamis.kv.commands import command
 from dynamis.kv.keyspace import WRONGTYPE, Database
+from dynamis.kv.pqsort import by_first_field, pqsort
 from dynamis.kv.protocol import ReplyError
 from dynamis.kv.types.hash import HashValue
 from dynamis.kv.types.list import ListValue
@@ -123,98 +124,6 @@ def _elements(value: Any, dontsort: bool, desc: bool, start: int, count: int) ->
     return list(value.scores)
 
 
-def partial_quicksort(items: list[tuple[Any, bytes]], desc: bool, lrange: int, rrange: int) -> None:
-    """Redis's pqsort (NetBSD's qsort, Bentley-McIlroy, skipping parts outside [lrange, rrange]).
-
-    Sorts `items` by their first field in place, so that at least positions lrange..rrange hold
-    what a full sort would put there, and ties land exactly where Redis puts them.
-    """
-
-    def cmp(x: int, y: int) -> int:
-        kx, ky = items[x][0], items[y][0]
-        c = (kx > ky) - (kx < ky)
-        return -c if desc else c
-
-    def swap(x: int, y: int) -> None:
-        items[x], items[y] = items[y], items[x]
-
-    def vecswap(x: int, y: int, n: int) -> None:
-        for i in range(n):
-            swap(x + i, y + i)
-
-    def med3(x: int, y: int, z: int) -> int:
-        if cmp(x, y) < 0:
-            return y if cmp(y, z) < 0 else (z if cmp(x, z) < 0 else x)
-        return y if cmp(y, z) > 0 else (x if cmp(x, z) < 0 else z)
-
-    def insertion(a: int, n: int) -> None:
-        for pm in range(a + 1, a + n):
-            pl = pm
-            while pl > a and cmp(pl - 1, pl) > 0:
-                swap(pl, pl - 1)
-                pl -= 1
-
-    def outside(a: int, n: int) -> bool:
-        return (lrange < a and rrange < a) or (lrange >= a + n and rrange >= a + n)
-
-    def sort(a: int, n: int) -> None:
-        while True:
-            if n < 7:
-                insertion(a, n)
-                return
-            pm = a + n // 2
-            if n > 7:
-                pl, pn = a, a + n - 1
-                if n > 40:
-                    d = n // 8
-                    pl = med3(pl, pl + d, pl + 2 * d)
-                    pm = med3(pm - d, pm, pm + d)
-                    pn = med3(pn - 2 * d, pn - d, pn)
-                pm = med3(pl, pm, pn)
-            swap(a, pm)
-            pa = pb = a + 1
-            pc = pd = a + n - 1
-            swapped = False
-            while True:
-                while pb <= pc and (c := cmp(pb, a)) <= 0:
-                    if c == 0:
-                        swapped = True
-                        swap(pa, pb)
-                        pa += 1
-                    pb += 1
-                while pb <= pc and (c := cmp(pc, a)) >= 0:
-                    if c == 0:
-                        swapped = True
-                        swap(pc, pd)
-                        pd -= 1
-                    pc -= 1
-                if pb > pc:
-                    break
-                swap(pb, pc)
-                swapped = True
-                pb += 1
-                pc -= 1
-            if not swapped:
-                insertion(a, n)
-                return
-            pn = a + n
-            r = min(pa - a, pb - pa)
-            vecswap(a, pb - r, r)
-            r = min(pd - pc, pn - pd - 1)
-            vecswap(pb, pn - r, r)
-            r = pb - pa
-            if r > 1 and not outside(a, r):
-                sort(a, r)
-            r = pd - pc
-            if r <= 1:
-                return
-            a, n = pn - r, r
-            if outside(a, n):
-                return
-
-    sort(0, len(items))
-
-
 def _sorted(db: Database, elements: list[bytes], sortby: bytes | None, alpha: bool, desc: bool, binary: bool,
             window: tuple[int, int, int]) -> list[bytes]:
     """The elements in SORT's order (stable, as glibc's qsort; pqsort for a LIMITed BY)."""
@@ -230,7 +139,7 @@ def _sorted(db: Database, elements: list[bytes], sortby: bytes | None, alpha: bo
         start, end, count = window
         if (start != 0 or end != count - 1) and len({k for k, _ in pairs}) < len(pairs):
             # Redis sorts a LIMITed BY with its partial quicksort, which orders ties its own way
-            partial_quicksort(pairs, desc, start, end)
+            pqsort(pairs, by_first_field(desc), start, end)
         else:
             pairs.sort(key=itemgetter(0), reverse=desc)
         return [e for _, e in pairs]

@@ -16,6 +16,7 @@ from typing import Any
 from dynamis.kv.args import SYNTAX, float_arg, int_arg
 from dynamis.kv.client import Client
 from dynamis.kv.commands import command
+from dynamis.kv.pqsort import by_first_field, pqsort
 from dynamis.kv.protocol import NULL_ARRAY, Raw, ReplyError
 from dynamis.kv.types.zset import ScoreRange, SortedSet, listpack_limits, store_result, zadd_generic
 
@@ -242,81 +243,6 @@ def _points_in_shape(zs: SortedSet, shape: GeoShape, limit: int) -> list[tuple[f
     return found
 
 
-def pqsort(items: list[Any], cmp: Any, lrange: int, rrange: int) -> None:
-    """Redis's pqsort.c (Bentley-McIlroy quicksort, without NetBSD's switch to insertion sort, that only
-    sorts what lands in [lrange, rrange]), used when COUNT keeps fewer points than were found: with equal
-    distances its order is the one Redis gives."""
-    _pqsort(items, 0, len(items), cmp, lrange, rrange)
-
-
-def _pqsort(v: list[Any], a: int, n: int, cmp: Any, lo: int, hi: int) -> None:
-    def swap(i: int, j: int) -> None:
-        v[i], v[j] = v[j], v[i]
-
-    def vecswap(i: int, j: int, k: int) -> None:
-        for t in range(k):
-            swap(i + t, j + t)
-
-    def med3(i: int, j: int, k: int) -> int:
-        if cmp(v[i], v[j]) < 0:
-            return j if cmp(v[j], v[k]) < 0 else (k if cmp(v[i], v[k]) < 0 else i)
-        return j if cmp(v[j], v[k]) > 0 else (i if cmp(v[i], v[k]) < 0 else k)
-
-    def outside(start: int, size: int) -> bool:
-        return (lo < start and hi < start) or (lo >= start + size and hi >= start + size)
-
-    while True:
-        if n < 7:
-            for m in range(a + 1, a + n):
-                i = m
-                while i > a and cmp(v[i - 1], v[i]) > 0:
-                    swap(i, i - 1)
-                    i -= 1
-            return
-        pm = a + n // 2
-        if n > 7:
-            pl, pn = a, a + n - 1
-            if n > 40:
-                d = n // 8
-                pl = med3(pl, pl + d, pl + 2 * d)
-                pm = med3(pm - d, pm, pm + d)
-                pn = med3(pn - 2 * d, pn - d, pn)
-            pm = med3(pl, pm, pn)
-        swap(a, pm)
-        pa = pb = a + 1
-        pc = pd = a + n - 1
-        while True:
-            while pb <= pc and (c := cmp(v[pb], v[a])) <= 0:
-                if c == 0:
-                    swap(pa, pb)
-                    pa += 1
-                pb += 1
-            while pb <= pc and (c := cmp(v[pc], v[a])) >= 0:
-                if c == 0:
-                    swap(pc, pd)
-                    pd -= 1
-                pc -= 1
-            if pb > pc:
-                break
-            swap(pb, pc)
-            pb += 1
-            pc -= 1
-        pn = a + n
-        r = min(pa - a, pb - pa)
-        vecswap(a, pb - r, r)
-        r = min(pd - pc, pn - pd - 1)
-        vecswap(pb, pn - r, r)
-        r = pb - pa
-        if r > 1 and not outside(a, r):
-            _pqsort(v, a, r, cmp, lo, hi)
-        r = pd - pc
-        if r <= 1:
-            return
-        a, n = pn - r, r
-        if outside(a, n):
-            return
-
-
 # -- argument helpers ------------------------------------------------------------------------
 
 def _lonlat(lon_arg: bytes, lat_arg: bytes) -> tuple[float, float]:
@@ -486,8 +412,7 @@ def _georadius(client: Client, argv: list[bytes], src_index: int, flags: int) ->
         if returned == len(points):
             points.sort(key=lambda p: p[0], reverse=sort == b"desc")  # glibc's qsort is a stable merge sort
         else:
-            sign = -1 if sort == b"desc" else 1
-            pqsort(points, lambda x, y: sign * ((x[0] > y[0]) - (x[0] < y[0])), 0, returned - 1)
+            pqsort(points, by_first_field(sort == b"desc"), 0, returned - 1)
     if count:
         points = points[:count]
     if store_key is not None:
