@@ -12,13 +12,12 @@ listpack, so even that unspecified case answers as Redis does.
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from sortedcontainers import SortedList
 
-from dynamis.kv.args import SYNTAX, float_arg, int_arg, parse_int64, strtod
+from dynamis.kv.args import SYNTAX, float_arg, int_arg, parse_int64, parse_scan_cursor, scan_options, strtod
 from dynamis.kv.blocking import NOT_READY, BlockedRequest, parse_timeout
 from dynamis.kv.client import Client
 from dynamis.kv.commands import command
@@ -1068,39 +1067,13 @@ def zrandmember_command(client: Client, argv: list[bytes]) -> Any:
 
 # -- ZSCAN -----------------------------------------------------------------------------------
 
-_CURSOR_RE = re.compile(rb"([+-]?)([0-9]+)\Z")
-
-
-def parse_scan_cursor(arg: bytes) -> int:
-    """Redis's parseScanCursorOrReply (strtoul: a sign is allowed, an empty string is 0)."""
-    if not arg:
-        return 0
-    m = _CURSOR_RE.match(arg)
-    if m is None or int(m.group(2)) >= 2**64:
-        raise ReplyError("ERR invalid cursor")
-    value = int(m.group(2))
-    return (2**64 - value) % 2**64 if m.group(1) == b"-" else value
-
-
 @command("zscan", -3, "readonly", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="2.8.0", tips="nondeterministic_output")
 def zscan_command(client: Client, argv: list[bytes]) -> Any:
     cursor = parse_scan_cursor(argv[2])
     zs = client.db.lookup_typed(argv[1], SortedSet)
     if zs is None:
         return [b"0", []]
-    count, pattern = 10, None
-    j = 3
-    while j < len(argv):
-        opt = argv[j].lower()
-        if opt == b"count" and j + 1 < len(argv):
-            count = int_arg(argv[j + 1])
-            if count < 1:
-                raise SYNTAX
-        elif opt == b"match" and j + 1 < len(argv):
-            pattern = argv[j + 1]
-        else:
-            raise SYNTAX
-        j += 2
+    count, pattern = scan_options(argv, 3)
     if zs.listpack:
         # a listpack is returned whole in one call, as Redis does
         next_cursor, members = 0, [m for _, m in zs.order]
