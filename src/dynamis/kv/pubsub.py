@@ -78,46 +78,43 @@ def _remove(table: dict[bytes, dict[Client, None]], name: bytes, client: Client)
             del table[name]
 
 
-def _update_count(client: Client) -> None:
+def _sides(client: Client, kind: str) -> tuple[dict[bytes, dict[Client, None]], dict[bytes, None], bytes]:
+    """The server's table, the client's own set and the reply prefix (`s`, `p` or none) of one kind."""
+    pubsub = client.server.pubsub
+    if kind == "pattern":
+        return pubsub.patterns, client.patterns, b"p"
+    if kind == "shard":
+        return pubsub.shard_channels, client.shard_channels, b"s"
+    return pubsub.channels, client.channels, b""
+
+
+def _count(client: Client, kind: str) -> int:
+    """The count in a (un)subscribe reply: shard channels are counted apart, as in Redis 7.0."""
     client.subscriptions = len(client.channels) + len(client.patterns) + len(client.shard_channels)
+    return len(client.shard_channels) if kind == "shard" else len(client.channels) + len(client.patterns)
 
 
 def _subscribe(client: Client, names: list[bytes], kind: str) -> Replies:
-    pubsub = client.server.pubsub
-    table, mine, verb = {
-        "channel": (pubsub.channels, client.channels, b"subscribe"),
-        "pattern": (pubsub.patterns, client.patterns, b"psubscribe"),
-        "shard": (pubsub.shard_channels, client.shard_channels, b"ssubscribe"),
-    }[kind]
+    table, mine, prefix = _sides(client, kind)
     replies = Replies()
     for name in names:
         if name not in mine:
             mine[name] = None
             table.setdefault(name, {})[client] = None
-        _update_count(client)
-        count = len(mine) if kind == "shard" else len(client.channels) + len(client.patterns)
-        replies.append(Push([verb, name, count]))
+        replies.append(Push([prefix + b"subscribe", name, _count(client, kind)]))
     return replies
 
 
 def _unsubscribe(client: Client, names: list[bytes], kind: str) -> Replies:
-    pubsub = client.server.pubsub
-    table, mine, verb = {
-        "channel": (pubsub.channels, client.channels, b"unsubscribe"),
-        "pattern": (pubsub.patterns, client.patterns, b"punsubscribe"),
-        "shard": (pubsub.shard_channels, client.shard_channels, b"sunsubscribe"),
-    }[kind]
+    table, mine, prefix = _sides(client, kind)
     replies = Replies()
     for name in names or list(mine):
         if name in mine:
             del mine[name]
             _remove(table, name, client)
-        _update_count(client)
-        count = len(mine) if kind == "shard" else len(client.channels) + len(client.patterns)
-        replies.append(Push([verb, name, count]))
+        replies.append(Push([prefix + b"unsubscribe", name, _count(client, kind)]))
     if not replies:
-        count = len(mine) if kind == "shard" else len(client.channels) + len(client.patterns)
-        replies.append(Push([verb, None, count]))
+        replies.append(Push([prefix + b"unsubscribe", None, _count(client, kind)]))
     return replies
 
 
