@@ -23,6 +23,7 @@ log = logging.getLogger("dynamis.dynamo")
 
 _STOP = object()
 _MAX_BATCH = 512  # writes per commit; bounds the latency one commit adds to the first write in it
+_WAL_PAGES_LIMIT = 16384  # 64 MB of 4 KB pages
 
 
 class TableRows:
@@ -161,6 +162,7 @@ class _Checkpointer:
     def __init__(self, conn: sqlite3.Connection, interval: float = 1.0) -> None:
         self.conn = conn
         self.interval = interval
+        self.restart_wal = False
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="dynamo-checkpoint", daemon=True)
         self._thread.start()
@@ -168,7 +170,10 @@ class _Checkpointer:
     def _run(self) -> None:
         while not self._stopped.wait(self.interval):
             try:
-                self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                _, wal_pages, copied = self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                # Readers that never all pause at once keep the WAL from being reused, so it only grows;
+                # past a bound the writer restarts it between two batches (see Storage._restart_wal).
+                self.restart_wal = wal_pages > _WAL_PAGES_LIMIT and copied == wal_pages
             except sqlite3.Error as exc:
                 log.warning("dynamo WAL checkpoint failed: %s", exc)
 
@@ -183,10 +188,12 @@ class _SqlThread(_BatchThread):
 
     def __init__(self, name: str, conn: sqlite3.Connection, loop: asyncio.AbstractEventLoop,
                  before_commit: Callable[[sqlite3.Connection], None] | None = None,
-                 syncer: _WalSyncer | None = None) -> None:
+                 syncer: _WalSyncer | None = None,
+                 after_commit: Callable[[sqlite3.Connection], None] | None = None) -> None:
         self.conn = conn
         self.loop = loop
         self.before_commit = before_commit
+        self.after_commit = after_commit
         self.syncer = syncer
         self.commits = 0
         super().__init__(name)
@@ -219,6 +226,8 @@ class _SqlThread(_BatchThread):
             self.syncer.put(results)
         else:
             _to_loop(self.loop, results)
+        if self.after_commit is not None:
+            self.after_commit(conn)
 
 
 class Storage:
@@ -248,6 +257,7 @@ class Storage:
             conn.execute("PRAGMA journal_mode=WAL")
             # Commits do not fsync inside SQLite: _WalSyncer fsyncs the WAL before any write is acknowledged.
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA journal_size_limit={_WAL_PAGES_LIMIT * 4096}")  # shrink a rewound WAL
         conn.execute("PRAGMA cache_size=-65536")
         return conn
 
@@ -262,11 +272,22 @@ class Storage:
             self._writer_conn.execute("PRAGMA wal_autocheckpoint=0")  # the _Checkpointer's job instead
             self._checkpointer = _Checkpointer(self._connect())
             self._syncer = _WalSyncer(self.path + "-wal", loop)
-        self._writer = _SqlThread("dynamo-writer", self._writer_conn, loop, self.before_commit, self._syncer)
+        self._writer = _SqlThread("dynamo-writer", self._writer_conn, loop, self.before_commit, self._syncer,
+                                  self._restart_wal if self.path else None)
         if self.path:
             reader = self._connect()
             reader.execute("PRAGMA query_only=1")
             self._reader = _SqlThread("dynamo-reader", reader, loop)
+
+    def _restart_wal(self, conn: sqlite3.Connection) -> None:
+        """On the writer thread, between batches: rewind an overgrown WAL once the checkpointer copied it all
+        (waits for the reader's current batch; writes wait meanwhile, which is why it is rare)."""
+        if self._checkpointer is not None and self._checkpointer.restart_wal:
+            self._checkpointer.restart_wal = False
+            try:
+                conn.execute("PRAGMA wal_checkpoint(RESTART)")
+            except sqlite3.Error as exc:
+                log.warning("dynamo WAL restart failed: %s", exc)
 
     def write(self, fn: Callable[[sqlite3.Connection], Any]) -> asyncio.Future:
         """Run `fn(conn)` on the writer thread inside a shared transaction; resolves after the commit."""
