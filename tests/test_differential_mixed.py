@@ -252,8 +252,18 @@ def expiry_step(d: Draw) -> list[list[str]]:
     return [expire, SLEEP, after, ["EXISTS", key]]
 
 
+# campaigns only (the pytest servers are shared): encoding thresholds changed in the middle of a sequence
+CONFIG_STEPS = False
+THRESHOLDS = {"hash-max-listpack-entries": ["1", "2", "128"], "hash-max-listpack-value": ["1", "64"],
+              "set-max-intset-entries": ["1", "2", "512"], "zset-max-listpack-entries": ["1", "2", "128"],
+              "zset-max-listpack-value": ["1", "64"], "list-max-listpack-size": ["1", "2", "-2"]}
+
+
 def step(d: Draw) -> list[list[str]]:
     """One step: a command, or a MULTI/EXEC block (maybe with a queuing error, maybe WATCHed)."""
+    if CONFIG_STEPS and d.integer(0, 30) == 0:
+        name = d.pick(sorted(THRESHOLDS))
+        return [["CONFIG", "SET", name, d.pick(THRESHOLDS[name])]]
     kind = d.integer(0, 19)
     if kind == 19:
         return expiry_step(d)
@@ -546,6 +556,26 @@ def test_tracking_invalidations_of_rename_in_redis_order(redis_oracle_port, serv
     assert got[1] == got[0]
 
 
+def test_xsetid_touches_neither_watch_nor_tracking(redis_oracle_port, server):
+    """Redis 7.0's XSETID does not signal the key: a WATCHing EXEC goes through, a tracked key stays tracked."""
+    got = []
+    for port in (redis_oracle_port, server.port):
+        conn, other = RawConnection(port), RawConnection(port)
+        conn.call("HELLO", "3")
+        conn.call("CLIENT", "TRACKING", "ON")
+        other.call("XADD", "mix:xs", "1-1", "f", "v")
+        conn.call("XLEN", "mix:xs")
+        conn.call("WATCH", "mix:xs")
+        other.call("XSETID", "mix:xs", "9-9")
+        got.append([conn.call("MULTI"), conn.call("PING"), conn.call("EXEC"), _call_with_pushes(conn, ["PING"])])
+        other.call("XADD", "mix:xs", "10-1", "f", "v")
+        got.append(_call_with_pushes(conn, ["PING"]))
+        other.call("DEL", "mix:xs")
+        conn.close()
+        other.close()
+    assert got[2:] == got[:2]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # campaigns (python -m tests.test_differential_mixed ...): not collected by pytest
 
@@ -795,6 +825,7 @@ if __name__ == "__main__":
     mode, n = sys.argv[1], int(sys.argv[2])
     seed = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     if mode == "campaign":
+        CONFIG_STEPS = "config" in sys.argv
         print("distinct mismatches:", campaign(n, seed, resp=int(sys.argv[4]) if len(sys.argv) > 4 else 2,
                                                small="small" in sys.argv))
     elif mode == "tracking":

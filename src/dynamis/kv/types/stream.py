@@ -768,7 +768,9 @@ def xsetid_command(client: Client, argv: list[bytes]) -> str:
         stream.entries_added = entries_added
     if max_deleted:
         stream.max_deleted_id = max_deleted
-    _modified(client, argv[1], "xsetid")
+    # Redis 7.0's xsetidCommand does not signalModifiedKey: WATCH and client tracking do not see it
+    _notify(client, argv[1], "xsetid")
+    client.server.keyspace.dirty += 1
     return OK
 
 
