@@ -164,3 +164,18 @@ def test_wrong_json_shapes_are_serialization_errors(endpoint: str, body: dict, m
                          "SignedHeaders=host, Signature=abc"})
     assert status == 400 and json.loads(reply) == {
         "__type": "com.amazon.coral.service#SerializationException", "message": message}
+
+
+def test_expect_100_continue(dynamo_server: DynamoServer) -> None:
+    import socket
+
+    body = b"{}"
+    head = _request(body, "Expect: 100-continue\r\n")[: -len(body)]
+    with socket.create_connection(("127.0.0.1", dynamo_server.port), timeout=10) as sock:
+        sock.sendall(head)
+        assert sock.recv(1024) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        reply = b""
+        while not reply.endswith(b"}"):
+            reply += sock.recv(65536)
+    assert reply.startswith(b"HTTP/1.1 200 OK")

@@ -206,8 +206,11 @@ class DynamoProtocol(asyncio.Protocol):
         self.http = http
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
-        self.busy = False
+        self.busy = False  # a request is being answered; later ones wait in the buffer
         self.closing = False
+        self.writing_paused = False  # the client reads slower than we answer
+        self.reading_paused = False
+        self.continued = False  # "100 Continue" already sent for the request being received
         self.task: asyncio.Future | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -220,8 +223,18 @@ class DynamoProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        if not self.busy:
-            self._next()
+        if len(self.buffer) > MAX_REQUEST_BYTES + MAX_HEADER_BYTES and self.transport is not None:
+            # More than a whole request is waiting: stop reading until it is answered.
+            self.transport.pause_reading()
+            self.reading_paused = True
+        self._next()
+
+    def pause_writing(self) -> None:
+        self.writing_paused = True
+
+    def resume_writing(self) -> None:
+        self.writing_paused = False
+        self._next()
 
     def shutdown(self) -> None:
         self.closing = True
@@ -236,18 +249,38 @@ class DynamoProtocol(asyncio.Protocol):
         assert self.transport is not None
         self.transport.write(self.http.response(status, message, "text/plain", close=True))
         self.transport.close()
+        self.transport = None
         self.buffer.clear()
 
     def _next(self) -> None:
-        """Parse the next complete request in the buffer, if any, and start answering it."""
-        if self.transport is None or self.closing:
-            return
+        """Answer the complete requests in the buffer in order, until one has to wait for storage."""
+        while (self.transport is not None and not self.closing and not self.busy and not self.writing_paused
+               and self.buffer):
+            request = self._parse()
+            if request is None:
+                break
+            request, keep_alive = request
+            if request.method == "POST":
+                self.busy = True
+                # Kept referenced: the loop holds tasks only weakly.
+                self.task = asyncio.ensure_future(self._answer(request, keep_alive))
+            elif request.method == "GET" and request.path == "/":
+                text = f"healthy: dynamodb.{self.http.engine.default_region}.amazonaws.com "
+                self._send(200, text.encode(), keep_alive, "text/plain")
+            else:
+                self._send(404, b"<UnknownOperationException/>\n", keep_alive, "text/plain")
+        if self.reading_paused and self.transport is not None and len(self.buffer) <= MAX_REQUEST_BYTES:
+            self.transport.resume_reading()
+            self.reading_paused = False
+
+    def _parse(self) -> tuple[HttpRequest, bool] | None:
+        """Take one complete request off the buffer (None: incomplete, or the connection failed)."""
         buffer = self.buffer
         end = buffer.find(b"\r\n\r\n")
         if end < 0:
             if len(buffer) > MAX_HEADER_BYTES:
                 self._fail(431)
-            return
+            return None
         try:
             lines = bytes(buffer[:end]).decode("latin-1").split("\r\n")
             method, target, version = lines[0].split(" ")
@@ -260,35 +293,31 @@ class DynamoProtocol(asyncio.Protocol):
             length = int(headers.get("content-length", "0"))
         except ValueError:
             self._fail(400, b"Malformed HTTP request")
-            return
+            return None
         if "chunked" in headers.get("transfer-encoding", ""):
             self._fail(411)
-            return
+            return None
         if length > MAX_REQUEST_BYTES or length < 0:
             self._fail(413)
-            return
+            return None
         if len(buffer) < end + 4 + length:
-            return
+            if not self.continued and headers.get("expect", "").lower() == "100-continue":
+                assert self.transport is not None
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                self.continued = True
+            return None
+        self.continued = False
         body = bytes(buffer[end + 4:end + 4 + length])
         del buffer[:end + 4 + length]
-        keep_alive = (headers.get("connection", "").lower() != "close"
-                      if version == "HTTP/1.1" else headers.get("connection", "").lower() == "keep-alive")
-        request = HttpRequest(method, target, headers, body)
-        if method != "POST":
-            if method == "GET" and request.path == "/":
-                text = f"healthy: dynamodb.{self.http.engine.default_region}.amazonaws.com "
-                self._send(200, text.encode(), keep_alive, "text/plain")
-            else:
-                self._send(404, b"<UnknownOperationException/>\n", keep_alive, "text/plain")
-            return
-        self.busy = True
-        # Kept referenced: the loop holds tasks only weakly.
-        self.task = asyncio.ensure_future(self._answer(request, keep_alive))
+        connection = headers.get("connection", "").lower()
+        keep_alive = connection != "close" if version == "HTTP/1.1" else connection == "keep-alive"
+        return HttpRequest(method, target, headers, body), keep_alive
 
     async def _answer(self, request: HttpRequest, keep_alive: bool) -> None:
         status, body = await self.http.handle(request)
         self.busy = False
         self._send(status, body, keep_alive)
+        self._next()
 
     def _send(self, status: int, body: bytes, keep_alive: bool, content_type: str = _CONTENT_TYPE) -> None:
         if self.transport is None:
@@ -297,5 +326,4 @@ class DynamoProtocol(asyncio.Protocol):
         self.transport.write(self.http.response(status, body, content_type, close))
         if close:
             self.transport.close()
-        elif self.buffer:
-            self._next()
+            self.transport = None
