@@ -1,9 +1,11 @@
 """The DynamoDB operations, usable in-process: `await DynamoEngine(storage).call("PutItem", body, region)`.
 
 Each operation validates its request on the event loop, then hands one closure to storage: writes run on
-the writer thread (read-check-write atomically, since that thread runs writes one after another) and reads
-on a reader thread, so neither the SQL nor the per-item expression work stalls the loop. Items travel as
-the JSON bytes stored on disk and are embedded in responses with orjson.Fragment, unparsed.
+the writer thread (read-check-write atomically, since that thread runs writes one after another, which is
+also what makes TransactWriteItems all-or-nothing) and reads on a reader thread, so neither the SQL nor the
+per-item expression work stalls the loop. Every write goes through DynamoEngine._store, which keeps the
+secondary indexes and the table counters in step. Items travel as the JSON bytes stored on disk and are
+embedded in responses with orjson.Fragment, unparsed.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from .expressions.evaluate import (
     projection_paths,
 )
 from .expressions.parser import Parsed
-from .indexes import Index, Key
+from .indexes import Index, Key, key_types
 from .storage import Storage, TableRows
 from .values import MAX_HASH_KEY, MAX_RANGE_KEY, check_item, check_value, item_size, key_bytes
 
@@ -175,12 +177,10 @@ class Table:
         self.name: str = description["TableName"]
         self.rows = TableRows(sql_name)
         types = {d["AttributeName"]: d["AttributeType"] for d in description["AttributeDefinitions"]}
-        schema = description["KeySchema"]
-        self.hash_key: tuple[str, str] = (schema[0]["AttributeName"], types[schema[0]["AttributeName"]])
-        self.range_key: tuple[str, str] | None = None
-        if len(schema) > 1:
-            self.range_key = (schema[1]["AttributeName"], types[schema[1]["AttributeName"]])
-        self.key_names = tuple(k["AttributeName"] for k in schema)
+        self.key_types = key_types(description["KeySchema"], types)
+        self.hash_key: tuple[str, str] = self.key_types[0]
+        self.range_key: tuple[str, str] | None = self.key_types[1] if len(self.key_types) > 1 else None
+        self.key_names = tuple(name for name, _ in self.key_types)
         self.item_count = item_count
         self.size_bytes = size_bytes
         self.deleted = False
@@ -193,13 +193,13 @@ class Table:
     def _encode(self, source: dict[str, Any]) -> Key:
         hash_name, hash_type = self.hash_key
         pk = _encode_key_part(hash_name, hash_type, source[hash_name], MAX_HASH_KEY,
-                            f"Size of hashkey has exceeded the maximum size limit of{MAX_HASH_KEY} bytes")
+                              f"Size of hashkey has exceeded the maximum size limit of{MAX_HASH_KEY} bytes")
         sk = b""
         if self.range_key is not None:
             range_name, range_type = self.range_key
             sk = _encode_key_part(range_name, range_type, source[range_name], MAX_RANGE_KEY,
-                                f"Aggregated size of all range keys has exceeded the size limit of {MAX_RANGE_KEY} "
-                                "bytes")
+                                  f"Aggregated size of all range keys has exceeded the size limit of "
+                                  f"{MAX_RANGE_KEY} bytes")
         return (zlib.crc32(pk), pk, sk)
 
     def item_key(self, item: dict[str, Any]) -> Key:
@@ -217,12 +217,9 @@ class Table:
         for value in key.values():
             check_value(value)
         if len(key) != len(self.key_names) or any(
-                name not in key or kind not in key[name] for name, kind in self._key_types()):
+                name not in key or kind not in key[name] for name, kind in self.key_types):
             raise validation(prefix + "The provided key element does not match the schema")
         return self._encode(key)
-
-    def _key_types(self) -> list[tuple[str, str]]:
-        return [self.hash_key] + ([self.range_key] if self.range_key else [])
 
     def arn(self) -> str:
         return self.description["TableArn"]
@@ -306,8 +303,8 @@ class _Write:
         if self.condition is not None:
             current = _loads(old[0] if old else None)
             if not condition_holds(self.condition.ast, current, self.ctx, "ConditionExpression"):
-                wants_item = self.body.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and old is not None
-                raise condition_failed(orjson.Fragment(old[0]) if wants_item and old else None)
+                wants_item = self.body.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+                raise condition_failed(orjson.Fragment(old[0]) if wants_item and old is not None else None)
         if self.kind == "Put":
             assert self.item is not None
             return self.item, self.size, orjson.dumps(self.item)
