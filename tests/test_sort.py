@@ -145,9 +145,9 @@ def test_redis_py_helpers(r):
 
 def test_get_keys():
     argv = [b"SORT", b"l", b"STORE", b"a", b"BY", b"store", b"STORE", b"c", b"LIMIT", b"0", b"1"]
-    assert sort_keys(argv) == [1, 7]
-    assert sort_keys([b"SORT", b"l", b"GET", b"store", b"x"]) == [1]
-    assert sort_keys([b"SORT", b"l", b"STORE"]) == [1]
+    assert sort_keys(argv) == [(1, "RO access"), (7, "OW update")]
+    assert sort_keys([b"SORT", b"l", b"GET", b"store", b"x"]) == [(1, "RO access")]
+    assert sort_keys([b"SORT", b"l", b"STORE"]) == [(1, "RO access")]
 
 
 _item = st.one_of(st.integers(-20, 20).map(str), st.sampled_from(["a", "b", "B", "1.5", "-0", "ab", "", "1e2"]))

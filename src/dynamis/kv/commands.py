@@ -13,12 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from dynamis.kv.args import parse_int64
 from dynamis.kv.protocol import ReplyError
 
 if TYPE_CHECKING:
     from dynamis.kv.client import Client
 
 Handler = Callable[["Client", list[bytes]], Any]
+# A getkeys procedure (Redis's getkeys_proc): (position, key spec flags) of each key in argv.
+GetKeys = Callable[[list[bytes]], list[tuple[int, str]]]
 
 # Modules that declare commands; each is one type or one family, as Redis keeps t_zset.c.
 COMMAND_MODULES = (
@@ -58,6 +61,150 @@ NO_AUTH = "no_auth"
 NO_MULTI = "no_multi"
 ALLOW_BUSY = "allow_busy"
 
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """begin_search by position: the search starts at argv[pos]."""
+
+    pos: int
+
+
+@dataclass(frozen=True, slots=True)
+class Keyword:
+    """begin_search by keyword: the keys follow `keyword`, looked for from argv[startfrom] (from the end if < 0)."""
+
+    keyword: str
+    startfrom: int
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """find_keys as a range: keys up to `lastkey` (relative; negative counts from the end), every `step`.
+
+    `limit` > 1 with lastkey -1: only the first 1/limit of the remaining arguments (XREAD's STREAMS).
+    """
+
+    lastkey: int = 0
+    step: int = 1
+    limit: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Keynum:
+    """find_keys by a count: argv[begin + keynumidx] says how many keys follow, from begin + firstkey."""
+
+    keynumidx: int = 0
+    firstkey: int = 1
+    step: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """A begin_search or find_keys Redis cannot describe (SORT's BY/GET): GETKEYS needs the getkeys proc."""
+
+
+UNKNOWN = Unknown()
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpec:
+    """One of a command's key specs, as COMMAND INFO reports it (Redis 7's `key_specs`).
+
+    `flags` are Redis's key spec flags in Redis's order: RW/RO/OW/RM, access update insert delete,
+    not_key incomplete variable_flags.
+    """
+
+    flags: str
+    begin: Index | Keyword | Unknown
+    find: Range | Keynum | Unknown = Range()
+    notes: str = ""
+
+    def positions(self, argv: list[bytes]) -> list[int] | None:
+        """The key positions in argv (Redis's getKeysUsingKeySpecs for one spec); None if the spec cannot tell."""
+        argc = len(argv)
+        begin = self.begin
+        if isinstance(begin, Index):
+            first = begin.pos
+        elif isinstance(begin, Keyword):
+            first = _keyword_position(argv, begin)
+            if not first:
+                return []
+        else:
+            return None
+        find = self.find
+        if isinstance(find, Range):
+            step = find.step
+            if find.lastkey >= 0:
+                last = first + find.lastkey
+            elif find.limit:
+                last = first + ((argc - first) // find.limit + find.lastkey)
+            else:
+                last = argc + find.lastkey
+        elif isinstance(find, Keynum):
+            step = find.step
+            if find.keynumidx >= argc - first:
+                return None
+            numkeys = parse_int64(argv[first + find.keynumidx])
+            if numkeys is None or numkeys < 0:
+                return None
+            first += find.firstkey
+            last = first + numkeys - 1
+        else:
+            return None
+        if last >= argc or last < first or first >= argc:
+            return None
+        return list(range(first, last + 1, step))
+
+
+def _keyword_position(argv: list[bytes], begin: Keyword) -> int:
+    """The argument after the keyword (0 when absent), searched forwards or, from a negative start, backwards."""
+    argc = len(argv)
+    keyword = begin.keyword.lower().encode()
+    start = begin.startfrom if begin.startfrom > 0 else argc + begin.startfrom
+    indexes = range(start, argc) if begin.startfrom > 0 else range(start, 0, -1)
+    for i in indexes:
+        if i < 1 or i >= argc:
+            break
+        if argv[i].lower() == keyword:
+            return i + 1
+    return 0
+
+
+def _legacy_range(specs: tuple[KeySpec, ...]) -> tuple[int, int, int, bool]:
+    """(first, last, step, movablekeys) for COMMAND INFO, as Redis's populateCommandLegacyRangeSpec."""
+    if not specs:
+        return 0, 0, 0, False
+    movable = any(not isinstance(s.begin, Index) or not isinstance(s.find, Range) or "incomplete" in s.flags.split()
+                  for s in specs)
+    if len(specs) == 1 and not movable:
+        spec = specs[0]
+        pos, find = spec.begin.pos, spec.find  # type: ignore[union-attr]
+        return pos, find.lastkey + pos if find.lastkey >= 0 else find.lastkey, find.step, False  # type: ignore[union-attr]
+    first, last, prev_last = 1 << 31, 0, 0
+    for spec in specs:
+        begin, find = spec.begin, spec.find
+        if not isinstance(begin, Index) or not isinstance(find, Range):
+            continue
+        if find.step != 1 or (prev_last and prev_last != begin.pos - 1):
+            movable = True
+            continue
+        first = min(first, begin.pos)
+        absolute = find.lastkey + begin.pos if find.lastkey >= 0 else find.lastkey
+        last = max(last % (1 << 32), absolute % (1 << 32))  # C's unsigned comparison: -1 wins
+        last = last - (1 << 32) if last >= 1 << 31 else last
+        prev_last = last
+    if first == 1 << 31:
+        return 0, 0, 0, True
+    return first, last, 1, movable
+
+
+def _default_key_flags(flags: frozenset[str]) -> str:
+    if WRITE in flags:
+        return "RW update"
+    return "RO access" if READONLY in flags else "RO"
+
+
 _FLAG_CATEGORIES = {WRITE: "@write", READONLY: "@read", ADMIN: "@admin", PUBSUB: "@pubsub", FAST: "@fast",
                     BLOCKING: "@blocking"}
 
@@ -78,7 +225,8 @@ class Command:
     since: str = "1.0.0"
     summary: str = ""
     complexity: str = ""
-    key_spec: Callable[[list[bytes]], list[int]] | None = None  # for commands whose keys move (ZUNION ...)
+    key_spec: GetKeys | None = None  # getkeys proc, where the key specs cannot tell (SORT) or flags vary (SET)
+    key_specs: tuple[KeySpec, ...] = ()  # derived from first/last/step and key_flags when not declared
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     parent: Command | None = None
     bare: Command | None = None  # a container's form without a subcommand (COMMAND alone)
@@ -102,6 +250,16 @@ class Command:
         self.no_multi = NO_MULTI in self.flags
         self.no_auth = NO_AUTH in self.flags
         self.pubsub_ok = self.name in _RESP2_SUBSCRIBED_ALLOWED
+        if not self.key_specs and self.first_key > 0:
+            last = self.last_key - self.first_key if self.last_key >= 0 else self.last_key
+            self.key_specs = (KeySpec(" ".join(self.key_flags) or _default_key_flags(self.flags),
+                                      Index(self.first_key), Range(last, self.key_step or 1)),)
+        self.first_key, self.last_key, self.key_step, self.movablekeys = _legacy_range(self.key_specs)
+        # as getKeysFromCommandWithSpecs: the specs when they name real keys and their flags hold, else the proc
+        real = [s for s in self.key_specs if "not_key" not in s.flags.split()]
+        self.has_keys = bool(real) or self.key_spec is not None
+        self._specs_first = bool(real) and not any("variable_flags" in s.flags.split() for s in self.key_specs)
+        self._real_specs = tuple(real)
 
     def acl_categories(self) -> list[str]:
         """Explicit categories plus those Redis derives from the flags."""
@@ -116,13 +274,21 @@ class Command:
         return sorted(cats, key=_category_order)
 
     def key_positions(self, argv: list[bytes]) -> list[int]:
-        """Argument indexes that are keys (COMMAND GETKEYS, later ACL and cluster routing)."""
-        if self.key_spec is not None:
-            return self.key_spec(argv)
-        if self.first_key <= 0:
-            return []
-        last = self.last_key if self.last_key >= 0 else len(argv) + self.last_key
-        return list(range(self.first_key, min(last, len(argv) - 1) + 1, self.key_step or 1))
+        """Argument indexes that are keys (COMMAND GETKEYS, client tracking, later ACL and cluster routing)."""
+        return [pos for pos, _ in self.keys_and_flags(argv)]
+
+    def keys_and_flags(self, argv: list[bytes]) -> list[tuple[int, str]]:
+        """(position, key spec flags) of each key in argv, as Redis's getKeysFromCommandWithSpecs."""
+        if self._specs_first:
+            found: list[tuple[int, str]] = []
+            for spec in self._real_specs:
+                positions = spec.positions(argv)
+                if positions is None:
+                    break
+                found.extend((pos, spec.flags) for pos in positions)
+            else:
+                return found
+        return self.key_spec(argv) if self.key_spec is not None else []
 
 
 _RESP2_SUBSCRIBED_ALLOWED = {"subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe",
@@ -157,11 +323,17 @@ def command(
     summary: str = "",
     complexity: str = "",
     parent: str | None = None,
-    key_spec: Callable[[list[bytes]], list[int]] | None = None,
+    key_spec: GetKeys | None = None,
     tips: str = "",
     key_flags: str = "",
+    key_specs: tuple[KeySpec, ...] = (),
 ) -> Callable[[Handler], Handler]:
-    """Declare a command (or, with `parent`, a subcommand such as `CLIENT|ID`)."""
+    """Declare a command (or, with `parent`, a subcommand such as `CLIENT|ID`).
+
+    Keys: `keys=(first, last, step)` with `key_flags` for one range of keys, or `key_specs=` for Redis's
+    full list (several ranges, keyword or numkeys searches, notes); `key_spec=` a getkeys proc only where
+    Redis has one that the specs cannot replace.
+    """
 
     def register(fn: Handler) -> Handler:
         cmd = Command(
@@ -169,6 +341,7 @@ def command(
             first_key=keys[0], last_key=keys[1], key_step=keys[2],
             categories=tuple(categories.split()), group=group, since=since, summary=summary,
             complexity=complexity, key_spec=key_spec, tips=tuple(tips.split()), key_flags=tuple(key_flags.split()),
+            key_specs=key_specs,
         )
         if parent is None:
             _register(COMMANDS, cmd)

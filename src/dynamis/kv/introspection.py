@@ -1,15 +1,28 @@
 """COMMAND and its subcommands: the command table (kv/commands.py) as clients see it.
 
-COMMAND INFO gives Redis 7's ten fields per command; the key specs are derived from the table's key
-positions (a range as `begin_search index` + `find_keys range`; a command whose keys move, declared
-with `key_spec=`, reports `movablekeys` and an `unknown` spec, as Redis does for such commands).
+COMMAND INFO gives Redis 7's ten fields per command, its key specs from each command's declared
+`KeySpec`s (first/last/step and `movablekeys` are derived from them, as Redis does); COMMAND GETKEYS and
+GETKEYSANDFLAGS find keys with those specs, or the command's getkeys proc where Redis needs one.
 """
 
 from __future__ import annotations
 
 from dynamis.kv.args import SYNTAX
 from dynamis.kv.client import Client
-from dynamis.kv.commands import COMMANDS, Command, command, help_reply, lookup, unique_commands
+from dynamis.kv.commands import (
+    COMMANDS,
+    Command,
+    Index,
+    Keynum,
+    KeySpec,
+    Keyword,
+    Range,
+    Unknown,
+    command,
+    help_reply,
+    lookup,
+    unique_commands,
+)
 from dynamis.kv.glob import glob_match
 from dynamis.kv.protocol import ReplyError, SetReply
 
@@ -22,7 +35,7 @@ _HIDDEN_FLAGS = frozenset({"may_replicate"})  # used by dispatch (CLIENT PAUSE W
 
 def _flags(cmd: Command) -> set[str]:
     flags = set(cmd.flags)
-    if cmd.key_spec is not None:
+    if cmd.movablekeys:
         flags.add("movablekeys")
     return flags
 
@@ -32,28 +45,25 @@ def _ordered_flags(cmd: Command) -> list[str]:
     return [f for f in _FLAG_ORDER if f in flags] + sorted(flags.difference(_FLAG_ORDER, _HIDDEN_FLAGS))
 
 
-def _key_spec_flags(cmd: Command) -> list[str]:
-    if cmd.key_flags:
-        return list(cmd.key_flags)
-    if "write" in cmd.flags:
-        return ["RW", "update"]
-    if "readonly" in cmd.flags:
-        return ["RO", "access"]
-    return ["RO"]
+def _search(part: Index | Keyword | Range | Keynum | Unknown) -> dict[bytes, object]:
+    if isinstance(part, Index):
+        return {b"type": b"index", b"spec": {b"index": part.pos}}
+    if isinstance(part, Keyword):
+        return {b"type": b"keyword", b"spec": {b"keyword": part.keyword.encode(), b"startfrom": part.startfrom}}
+    if isinstance(part, Range):
+        return {b"type": b"range", b"spec": {b"lastkey": part.lastkey, b"keystep": part.step, b"limit": part.limit}}
+    if isinstance(part, Keynum):
+        return {b"type": b"keynum",
+                b"spec": {b"keynumidx": part.keynumidx, b"firstkey": part.firstkey, b"keystep": part.step}}
+    return {b"type": b"unknown", b"spec": {}}
 
 
-def _key_specs(cmd: Command) -> list[dict[bytes, object]]:
-    if cmd.key_spec is not None:
-        return [{b"flags": SetReply(_key_spec_flags(cmd)),
-                 b"begin_search": {b"type": b"unknown", b"spec": {}},
-                 b"find_keys": {b"type": b"unknown", b"spec": {}}}]
-    if cmd.first_key <= 0:
-        return []
-    last = cmd.last_key - cmd.first_key if cmd.last_key >= 0 else cmd.last_key
-    return [{b"flags": SetReply(_key_spec_flags(cmd)),
-             b"begin_search": {b"type": b"index", b"spec": {b"index": cmd.first_key}},
-             b"find_keys": {b"type": b"range",
-                            b"spec": {b"lastkey": last, b"keystep": cmd.key_step or 1, b"limit": 0}}}]
+def _key_spec_reply(spec: KeySpec) -> dict[bytes, object]:
+    reply: dict[bytes, object] = {b"notes": spec.notes.encode()} if spec.notes else {}
+    reply[b"flags"] = SetReply(spec.flags.split())
+    reply[b"begin_search"] = _search(spec.begin)
+    reply[b"find_keys"] = _search(spec.find)
+    return reply
 
 
 def _info(cmd: Command) -> list[object]:
@@ -67,7 +77,7 @@ def _info(cmd: Command) -> list[object]:
         shape.key_step,
         SetReply(shape.acl_categories()),
         SetReply(t.encode() for t in shape.tips),
-        SetReply(_key_specs(shape)),
+        SetReply(_key_spec_reply(spec) for spec in shape.key_specs),
         # Redis sends an empty set, but a non-empty array, of subcommands
         [_info(sub) for sub in subs] if (subs := _subcommands(cmd)) else SetReply(),
     ]
@@ -168,34 +178,34 @@ def command_list_command(client: Client, argv: list[bytes]) -> list[bytes]:
     raise SYNTAX
 
 
-def _keys_of(argv: list[bytes]) -> tuple[Command, list[int]]:
+def _keys_of(argv: list[bytes]) -> list[tuple[int, str]]:
+    """COMMAND GETKEYS's checks, in Redis's order (getKeysSubcommandImpl), then the keys and their flags."""
     target = argv[2:]
     cmd = lookup(target)
     if cmd is None or cmd.handler is None:
         raise ReplyError("ERR Invalid command specified")
+    if not cmd.has_keys:
+        raise ReplyError("ERR The command has no key arguments")
     if (cmd.arity > 0 and len(target) != cmd.arity) or len(target) < -cmd.arity:
         raise ReplyError("ERR Invalid number of arguments specified for command")
-    positions = cmd.key_positions(target)
-    if not positions:
-        raise ReplyError("ERR The command has no key arguments")
-    return cmd, positions
+    keys = cmd.keys_and_flags(target)
+    if not keys and "no_mandatory_keys" not in cmd.flags:
+        raise ReplyError("ERR Invalid arguments specified for command")
+    return keys
 
 
 @command("getkeys", -4, "loading stale", parent="command", categories="@connection", group="server",
          since="2.8.13", summary="Extract keys given a full Redis command",
          complexity="O(N) where N is the number of arguments to the command")
 def command_getkeys_command(client: Client, argv: list[bytes]) -> list[bytes]:
-    _, positions = _keys_of(argv)
-    return [argv[2 + i] for i in positions]
+    return [argv[2 + pos] for pos, _ in _keys_of(argv)]
 
 
 @command("getkeysandflags", -4, "loading stale", parent="command", categories="@connection", group="server",
          since="7.0.0", summary="Extract keys and access flags given a full Redis command",
          complexity="O(N) where N is the number of arguments to the command")
 def command_getkeysandflags_command(client: Client, argv: list[bytes]) -> list[object]:
-    cmd, positions = _keys_of(argv)
-    flags = _key_spec_flags(cmd)
-    return [[argv[2 + i], SetReply(flags)] for i in positions]
+    return [[argv[2 + pos], SetReply(flags.split())] for pos, flags in _keys_of(argv)]
 
 
 _COMMAND_HELP = [

@@ -22,7 +22,7 @@ from dynamis.kv.args import (
     scan_options,
 )
 from dynamis.kv.client import Client
-from dynamis.kv.commands import command
+from dynamis.kv.commands import Index, KeySpec, command
 from dynamis.kv.glob import glob_matcher
 from dynamis.kv.keyspace import Database, lfu_counter, now_ms
 from dynamis.kv.protocol import OK, ReplyError
@@ -164,14 +164,16 @@ def _rename(client: Client, argv: list[bytes], nx: bool) -> object:
     return 1 if nx else OK
 
 
-@command("rename", 3, "write", keys=(1, 2, 1), categories="@keyspace", group="generic",
-         summary="Rename a key", complexity="O(1)")
+@command("rename", 3, "write", categories="@keyspace", group="generic",
+         summary="Rename a key", complexity="O(1)",
+         key_specs=(KeySpec("RW access delete", Index(1)), KeySpec("OW update", Index(2))))
 def rename_command(client: Client, argv: list[bytes]) -> object:
     return _rename(client, argv, nx=False)
 
 
-@command("renamenx", 3, "write fast", keys=(1, 2, 1), categories="@keyspace", group="generic",
-         summary="Rename a key, only if the new key does not exist", complexity="O(1)")
+@command("renamenx", 3, "write fast", categories="@keyspace", group="generic",
+         summary="Rename a key, only if the new key does not exist", complexity="O(1)",
+         key_specs=(KeySpec("RW access delete", Index(1)), KeySpec("OW insert", Index(2))))
 def renamenx_command(client: Client, argv: list[bytes]) -> object:
     return _rename(client, argv, nx=True)
 
@@ -188,10 +190,11 @@ def copy_value(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-@command("copy", -3, "write denyoom", keys=(1, 2, 1), categories="@keyspace", group="generic", since="6.2.0",
+@command("copy", -3, "write denyoom", categories="@keyspace", group="generic", since="6.2.0",
          summary="Copy a key",
          complexity="O(N) worst case for collections, where N is the number of nested items. O(1) for "
-                    "string values.")
+                    "string values.",
+         key_specs=(KeySpec("RO access", Index(1)), KeySpec("OW update", Index(2))))
 def copy_command(client: Client, argv: list[bytes]) -> int:
     src_db = dst_db = client.db
     replace = False

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dynamis.kv.client import Client
-from dynamis.kv.commands import command
+from dynamis.kv.commands import Index, KeySpec, Range, command
 from dynamis.kv.glob import glob_match
 from dynamis.kv.protocol import Push, Replies
 
@@ -128,7 +128,8 @@ def psubscribe_command(client: Client, argv: list[bytes]) -> Replies:
     return _subscribe(client, argv[1:], "pattern")
 
 
-@command("ssubscribe", -2, "pubsub noscript loading stale", keys=(1, -1, 1), group="pubsub", since="7.0.0")
+@command("ssubscribe", -2, "pubsub noscript loading stale", group="pubsub", since="7.0.0",
+         key_specs=(KeySpec("not_key", Index(1), Range(-1)),))
 def ssubscribe_command(client: Client, argv: list[bytes]) -> Replies:
     return _subscribe(client, argv[1:], "shard")
 
@@ -143,7 +144,8 @@ def punsubscribe_command(client: Client, argv: list[bytes]) -> Replies:
     return _unsubscribe(client, argv[1:], "pattern")
 
 
-@command("sunsubscribe", -1, "pubsub noscript loading stale", keys=(1, -1, 1), group="pubsub", since="7.0.0")
+@command("sunsubscribe", -1, "pubsub noscript loading stale", group="pubsub", since="7.0.0",
+         key_specs=(KeySpec("not_key", Index(1), Range(-1)),))
 def sunsubscribe_command(client: Client, argv: list[bytes]) -> Replies:
     return _unsubscribe(client, argv[1:], "shard")
 
@@ -153,8 +155,9 @@ def publish_command(client: Client, argv: list[bytes]) -> int:
     return client.server.pubsub.publish(argv[1], argv[2])
 
 
-@command("spublish", 3, "pubsub loading stale fast may_replicate", keys=(1, 1, 1), group="pubsub",
-         since="7.0.0")
+@command("spublish", 3, "pubsub loading stale fast may_replicate", group="pubsub",
+         since="7.0.0",
+         key_specs=(KeySpec("not_key", Index(1)),))
 def spublish_command(client: Client, argv: list[bytes]) -> int:
     return client.server.pubsub.publish_shard(argv[1], argv[2])
 

@@ -41,7 +41,7 @@ from dynamis import REDIS_VERSION
 from dynamis.kv import commands as cmdtable
 from dynamis.kv.args import NOT_INTEGER, int_arg
 from dynamis.kv.client import Client
-from dynamis.kv.commands import command
+from dynamis.kv.commands import Index, Keynum, KeySpec, command
 from dynamis.kv.glob import glob_match
 from dynamis.kv.protocol import (
     NULL_ARRAY,
@@ -1307,14 +1307,6 @@ def _numkeys(argv: list[bytes], error: ReplyError = NOT_INTEGER) -> int:
     return nkeys
 
 
-def _script_keys(argv: list[bytes]) -> list[int]:
-    try:
-        n = int(argv[2])
-    except (ValueError, IndexError):
-        return []
-    return list(range(3, 3 + n)) if 0 <= n <= len(argv) - 3 else []
-
-
 def _check_flags(flags: frozenset[str] | None, is_ro: bool) -> bool:
     """scriptPrepareForRun: refuse a writing script on *_RO; return whether the run is read-only."""
     if flags is None:
@@ -1348,27 +1340,36 @@ def _eval(client: Client, argv: list[bytes], by_sha: bool, is_ro: bool) -> Any:
     return state.run(client, state.eval_engine, function, argv, nkeys, True, read_only, sha)
 
 
-_SCRIPT_SPEC = dict(keys=(0, 0, 0), key_spec=_script_keys, categories="@scripting", group="scripting")
+_SCRIPT_SPEC = dict(categories="@scripting", group="scripting")
+# the keys follow numkeys; Redis notes on EVAL and FCALL (not on the *SHA forms) why it assumes the worst
+_RW_KEYS = KeySpec("RW access update", Index(2), Keynum())
+_RO_KEYS = KeySpec("RO access", Index(2), Keynum())
+_RW_KEYS_NOTED = KeySpec("RW access update", Index(2), Keynum(),
+                         notes="We cannot tell how the keys will be used so we assume the worst, RW and UPDATE")
+_RO_KEYS_NOTED = KeySpec("RO access", Index(2), Keynum(),
+                         notes="We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")
 
 
-@command("eval", -3, "noscript stale skip_monitor no_mandatory_keys movablekeys", since="2.6.0", **_SCRIPT_SPEC)
+@command("eval", -3, "noscript stale skip_monitor no_mandatory_keys movablekeys", since="2.6.0",
+         **_SCRIPT_SPEC, key_specs=(_RW_KEYS_NOTED,))
 def eval_command(client: Client, argv: list[bytes]) -> Any:
     return _eval(client, argv, False, False)
 
 
-@command("evalsha", -3, "noscript stale skip_monitor no_mandatory_keys movablekeys", since="2.6.0", **_SCRIPT_SPEC)
+@command("evalsha", -3, "noscript stale skip_monitor no_mandatory_keys movablekeys", since="2.6.0",
+         **_SCRIPT_SPEC, key_specs=(_RW_KEYS,))
 def evalsha_command(client: Client, argv: list[bytes]) -> Any:
     return _eval(client, argv, True, False)
 
 
 @command("eval_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys movablekeys", since="7.0.0",
-         **_SCRIPT_SPEC)
+         **_SCRIPT_SPEC, key_specs=(_RO_KEYS_NOTED,))
 def eval_ro_command(client: Client, argv: list[bytes]) -> Any:
     return _eval(client, argv, False, True)
 
 
 @command("evalsha_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys movablekeys", since="7.0.0",
-         **_SCRIPT_SPEC)
+         **_SCRIPT_SPEC, key_specs=(_RO_KEYS,))
 def evalsha_ro_command(client: Client, argv: list[bytes]) -> Any:
     return _eval(client, argv, True, True)
 
@@ -1386,13 +1387,14 @@ def _fcall(client: Client, argv: list[bytes], is_ro: bool) -> Any:
                      function["name"].decode("utf-8", "replace"))
 
 
-@command("fcall", -3, "noscript stale skip_monitor no_mandatory_keys movablekeys", since="7.0.0", **_SCRIPT_SPEC)
+@command("fcall", -3, "noscript stale skip_monitor no_mandatory_keys movablekeys", since="7.0.0",
+         **_SCRIPT_SPEC, key_specs=(_RW_KEYS_NOTED,))
 def fcall_command(client: Client, argv: list[bytes]) -> Any:
     return _fcall(client, argv, False)
 
 
 @command("fcall_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys movablekeys", since="7.0.0",
-         **_SCRIPT_SPEC)
+         **_SCRIPT_SPEC, key_specs=(_RO_KEYS_NOTED,))
 def fcall_ro_command(client: Client, argv: list[bytes]) -> Any:
     return _fcall(client, argv, True)
 
@@ -1420,19 +1422,22 @@ _SCRIPT_HELP = [
 ]
 
 
-@command("load", 3, "noscript stale", parent="script", categories="@scripting", group="scripting", since="2.6.0")
+@command("load", 3, "noscript stale", parent="script", tips="request_policy:all_nodes response_policy:all_succeeded",
+         categories="@scripting", group="scripting", since="2.6.0")
 def script_load_command(client: Client, argv: list[bytes]) -> bytes:
     sha, _, _ = scripting(client.server).script_for(argv[2])
     return sha.encode()
 
 
-@command("exists", -3, "noscript", parent="script", categories="@scripting", group="scripting", since="2.6.0")
+@command("exists", -3, "noscript", parent="script", tips="request_policy:all_shards response_policy:agg_logical_and",
+         categories="@scripting", group="scripting", since="2.6.0")
 def script_exists_command(client: Client, argv: list[bytes]) -> list[int]:
     scripts = scripting(client.server).scripts
     return [1 if a.lower() in scripts else 0 for a in argv[2:]]
 
 
-@command("flush", -2, "noscript", parent="script", categories="@scripting", group="scripting", since="2.6.0")
+@command("flush", -2, "noscript", parent="script", tips="request_policy:all_nodes response_policy:all_succeeded",
+         categories="@scripting", group="scripting", since="2.6.0")
 def script_flush_command(client: Client, argv: list[bytes]) -> str:
     if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"sync", b"async")):
         raise ReplyError("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
@@ -1440,7 +1445,8 @@ def script_flush_command(client: Client, argv: list[bytes]) -> str:
     return OK
 
 
-@command("kill", 2, "noscript allow_busy", parent="script", categories="@scripting", group="scripting",
+@command("kill", 2, "noscript allow_busy", parent="script", tips="request_policy:all_shards response_policy:one_succeeded",
+         categories="@scripting", group="scripting",
          since="2.6.0")
 def script_kill_command(client: Client, argv: list[bytes]) -> Any:
     return scripting(client.server).kill(True)
@@ -1498,7 +1504,8 @@ _FUNCTION_HELP = [
 ]
 
 
-@command("load", -3, "write denyoom noscript", parent="function", categories="@scripting", group="scripting",
+@command("load", -3, "write denyoom noscript", parent="function", tips="request_policy:all_shards response_policy:all_succeeded",
+         categories="@scripting", group="scripting",
          since="7.0.0")
 def function_load_command(client: Client, argv: list[bytes]) -> bytes:
     replace = False
@@ -1516,7 +1523,8 @@ def function_load_command(client: Client, argv: list[bytes]) -> bytes:
     return name.encode()
 
 
-@command("delete", 3, "write noscript", parent="function", categories="@scripting", group="scripting",
+@command("delete", 3, "write noscript", parent="function", tips="request_policy:all_shards response_policy:all_succeeded",
+         categories="@scripting", group="scripting",
          since="7.0.0")
 def function_delete_command(client: Client, argv: list[bytes]) -> str:
     state = scripting(client.server)
@@ -1529,7 +1537,8 @@ def function_delete_command(client: Client, argv: list[bytes]) -> str:
     return OK
 
 
-@command("flush", -2, "write noscript", parent="function", categories="@scripting", group="scripting",
+@command("flush", -2, "write noscript", parent="function", tips="request_policy:all_shards response_policy:all_succeeded",
+         categories="@scripting", group="scripting",
          since="7.0.0")
 def function_flush_command(client: Client, argv: list[bytes]) -> str:
     if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"sync", b"async")):
@@ -1539,7 +1548,8 @@ def function_flush_command(client: Client, argv: list[bytes]) -> str:
     return OK
 
 
-@command("list", -2, "noscript", parent="function", categories="@scripting", group="scripting", since="7.0.0")
+@command("list", -2, "noscript", parent="function", tips="nondeterministic_output_order",
+         categories="@scripting", group="scripting", since="7.0.0")
 def function_list_command(client: Client, argv: list[bytes]) -> Any:
     with_code = False
     pattern = None
@@ -1570,7 +1580,8 @@ def function_list_command(client: Client, argv: list[bytes]) -> Any:
     return reply
 
 
-@command("stats", 2, "noscript allow_busy", parent="function", categories="@scripting", group="scripting",
+@command("stats", 2, "noscript allow_busy", parent="function", tips="nondeterministic_output request_policy:all_shards response_policy:special",
+         categories="@scripting", group="scripting",
          since="7.0.0")
 def function_stats_command(client: Client, argv: list[bytes]) -> Any:
     state = scripting(client.server)
@@ -1586,7 +1597,8 @@ def function_stats_command(client: Client, argv: list[bytes]) -> Any:
             b"engines": {b"LUA": {b"libraries_count": len(state.libraries), b"functions_count": nfunctions}}}
 
 
-@command("kill", 2, "noscript allow_busy", parent="function", categories="@scripting", group="scripting",
+@command("kill", 2, "noscript allow_busy", parent="function", tips="request_policy:all_shards response_policy:one_succeeded",
+         categories="@scripting", group="scripting",
          since="7.0.0")
 def function_kill_command(client: Client, argv: list[bytes]) -> Any:
     return scripting(client.server).kill(False)
@@ -1800,7 +1812,8 @@ def function_dump_command(client: Client, argv: list[bytes]) -> bytes:
     return bytes(payload)
 
 
-@command("restore", -3, "write denyoom noscript", parent="function", categories="@scripting", group="scripting",
+@command("restore", -3, "write denyoom noscript", parent="function", tips="request_policy:all_shards response_policy:all_succeeded",
+         categories="@scripting", group="scripting",
          since="7.0.0")
 def function_restore_command(client: Client, argv: list[bytes]) -> str:
     policy = b"append"

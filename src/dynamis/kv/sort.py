@@ -17,7 +17,7 @@ from typing import Any
 
 from dynamis.kv.args import SYNTAX, int_arg, strtod
 from dynamis.kv.client import Client
-from dynamis.kv.commands import command
+from dynamis.kv.commands import UNKNOWN, Index, KeySpec, command
 from dynamis.kv.keyspace import WRONGTYPE, Database
 from dynamis.kv.pqsort import by_first_field, pqsort
 from dynamis.kv.protocol import ReplyError
@@ -31,9 +31,9 @@ SCORE_ERROR = ReplyError("ERR One or more scores can't be converted into double"
 _MIN_NORMAL = 2.2250738585072014e-308
 
 
-def sort_keys(argv: list[bytes]) -> list[int]:
+def sort_keys(argv: list[bytes]) -> list[tuple[int, str]]:
     """sortGetKeys: the sorted key, plus the last STORE destination (options are skipped by arity)."""
-    keys = [1]
+    keys = [(1, "RO access")]
     store = None
     i = 2
     argc = len(argv)
@@ -47,7 +47,7 @@ def sort_keys(argv: list[bytes]) -> list[int]:
             store = i + 1
         i += 1
     if store is not None:
-        keys.append(store)
+        keys.append((store, "OW update"))
     return keys
 
 
@@ -249,13 +249,26 @@ def _sort(client: Client, argv: list[bytes], readonly: bool) -> object:
     return len(items)
 
 
-@command("sort", -2, "write denyoom movablekeys", keys=(1, 1, 1), categories="@set @sortedset @list @dangerous",
-         group="generic", key_spec=sort_keys, key_flags="RO access")
+_BY_GET_KEYS = KeySpec("RO access", UNKNOWN, UNKNOWN, notes="For the optional BY/GET keyword. It is marked 'unknown' "
+                       "because the key names derive from the content of the key we sort")
+_STORE_KEYS = KeySpec("OW update", UNKNOWN, UNKNOWN, notes="For the optional STORE keyword. It is marked 'unknown' "
+                      "because the keyword can appear anywhere in the argument array")
+
+
+@command("sort", -2, "write denyoom movablekeys", categories="@set @sortedset @list @dangerous",
+         group="generic", key_spec=sort_keys,
+         key_specs=(KeySpec("RO access", Index(1)), _BY_GET_KEYS, _STORE_KEYS))
 def sort_command(client: Client, argv: list[bytes]) -> object:
     return _sort(client, argv, readonly=False)
 
 
-@command("sort_ro", -2, "readonly movablekeys", keys=(1, 1, 1), categories="@set @sortedset @list @dangerous",
-         group="generic", since="7.0.0", key_flags="RO access")
+def _sort_ro_keys(argv: list[bytes]) -> list[tuple[int, str]]:
+    """sortROGetKeys: SORT_RO has no STORE, only the sorted key."""
+    return [(1, "RO access")]
+
+
+@command("sort_ro", -2, "readonly movablekeys", categories="@set @sortedset @list @dangerous",
+         group="generic", since="7.0.0", key_spec=_sort_ro_keys,
+         key_specs=(KeySpec("RO access", Index(1)), _BY_GET_KEYS))
 def sort_ro_command(client: Client, argv: list[bytes]) -> object:
     return _sort(client, argv, readonly=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dynamis.kv.args import INT64_MAX, SYNTAX, int_arg, parse_int64
 from dynamis.kv.client import Client
-from dynamis.kv.commands import command
+from dynamis.kv.commands import Index, KeySpec, Range, command
 from dynamis.kv.keyspace import Database
 from dynamis.kv.protocol import ReplyError
 from dynamis.kv.types.string import string_value
@@ -234,8 +234,8 @@ def _bitpos_bits(value: bytes | bytearray, start: int, end: int, bit: int) -> tu
 
 # -- BITOP -----------------------------------------------------------------------------------
 
-@command("bitop", -4, "write denyoom", keys=(2, -1, 1), categories="@bitmap", group="bitmap", since="2.6.0",
-         key_flags="OW update")
+@command("bitop", -4, "write denyoom", categories="@bitmap", group="bitmap", since="2.6.0",
+         key_specs=(KeySpec("OW update", Index(2)), KeySpec("RO access", Index(3), Range(-1))))
 def bitop_command(client: Client, argv: list[bytes]) -> int:
     op = argv[1].lower()
     if op not in (b"and", b"or", b"xor", b"not"):
@@ -425,8 +425,24 @@ def _bitfield(client: Client, argv: list[bytes], readonly_command: bool) -> list
     return replies
 
 
-@command("bitfield", -2, "write denyoom", keys=(1, 1, 1), categories="@bitmap", group="bitmap", since="3.2.0",
-         key_flags="RW access update variable_flags")
+def _bitfield_keys(argv: list[bytes]) -> list[tuple[int, str]]:
+    """bitfieldGetKeys: RO access when every operation is a GET (or OVERFLOW), else RW access update."""
+    i, argc = 2, len(argv)
+    while i < argc:
+        op, remaining = argv[i].lower(), argc - i - 1
+        if op == b"get" and remaining >= 2:
+            i += 3
+        elif op == b"overflow" and remaining >= 1:
+            i += 2
+        else:  # SET, INCRBY, or a syntax error: assume a write, as Redis
+            return [(1, "RW access update")]
+    return [(1, "RO access")]
+
+
+@command("bitfield", -2, "write denyoom", categories="@bitmap", group="bitmap", since="3.2.0",
+         key_spec=_bitfield_keys,
+         key_specs=(KeySpec("RW access update variable_flags", Index(1),
+                            notes="This command allows both access and modification of the key"),))
 def bitfield_command(client: Client, argv: list[bytes]) -> list[int | None]:
     return _bitfield(client, argv, readonly_command=False)
 

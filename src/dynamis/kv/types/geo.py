@@ -15,7 +15,7 @@ from typing import Any
 
 from dynamis.kv.args import SYNTAX, float_arg, int_arg
 from dynamis.kv.client import Client
-from dynamis.kv.commands import command
+from dynamis.kv.commands import Index, KeySpec, Keyword, command
 from dynamis.kv.pqsort import by_first_field, pqsort
 from dynamis.kv.protocol import NULL_ARRAY, Raw, ReplyError
 from dynamis.kv.types.zset import ScoreRange, SortedSet, listpack_limits, store_result, zadd_generic
@@ -436,25 +436,18 @@ def _georadius(client: Client, argv: list[bytes], src_index: int, flags: int) ->
     return replies
 
 
-def _radius_keys(first_option: int) -> Any:
-    """key_spec of GEORADIUS[BYMEMBER]: the source key, and the STORE/STOREDIST key if any."""
-    def spec(argv: list[bytes]) -> list[int]:
-        keys = [1]
-        for i in range(first_option, len(argv) - 1):
-            if argv[i].lower() in (b"store", b"storedist"):
-                keys.append(i + 1)
-        return keys[:1] + keys[-1:] if len(keys) > 1 else keys
-    return spec
-
-
-@command("georadius", -6, "write denyoom movablekeys", keys=(1, 1, 1), categories="@geo", group="geo",
-         since="3.2.0", key_spec=_radius_keys(6))
+@command("georadius", -6, "write denyoom movablekeys", categories="@geo", group="geo",
+         since="3.2.0",
+         key_specs=(KeySpec("RO access", Index(1)), KeySpec("OW update", Keyword("STORE", 6)),
+                    KeySpec("OW update", Keyword("STOREDIST", 6))))
 def georadius_command(client: Client, argv: list[bytes]) -> Any:
     return _georadius(client, argv, 1, RADIUS_COORDS)
 
 
-@command("georadiusbymember", -5, "write denyoom movablekeys", keys=(1, 1, 1), categories="@geo", group="geo",
-         since="3.2.0", key_spec=_radius_keys(5))
+@command("georadiusbymember", -5, "write denyoom movablekeys", categories="@geo", group="geo",
+         since="3.2.0",
+         key_specs=(KeySpec("RO access", Index(1)), KeySpec("OW update", Keyword("STORE", 5)),
+                    KeySpec("OW update", Keyword("STOREDIST", 5))))
 def georadiusbymember_command(client: Client, argv: list[bytes]) -> Any:
     return _georadius(client, argv, 1, RADIUS_MEMBER)
 
@@ -474,7 +467,8 @@ def geosearch_command(client: Client, argv: list[bytes]) -> Any:
     return _georadius(client, argv, 1, SEARCH)
 
 
-@command("geosearchstore", -8, "write denyoom", keys=(1, 2, 1), categories="@geo", group="geo", since="6.2.0")
+@command("geosearchstore", -8, "write denyoom", categories="@geo", group="geo", since="6.2.0",
+         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2))))
 def geosearchstore_command(client: Client, argv: list[bytes]) -> Any:
     return _georadius(client, argv, 2, SEARCH | SEARCHSTORE)
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from itertools import accumulate
 
 from dynamis.kv.client import Client
-from dynamis.kv.commands import command
+from dynamis.kv.commands import Index, KeySpec, Range, command
 from dynamis.kv.keyspace import Database
 from dynamis.kv.protocol import OK, ReplyError
 from dynamis.kv.types.string import string_value
@@ -545,8 +545,10 @@ def pfadd_command(client: Client, argv: list[bytes]) -> int:
     return 1 if updated else 0
 
 
-@command("pfcount", -2, "readonly", keys=(1, -1, 1), categories="@hyperloglog", group="hyperloglog",
-         since="2.8.9", key_flags="RW access")
+@command("pfcount", -2, "readonly", categories="@hyperloglog", group="hyperloglog",
+         since="2.8.9",
+         key_specs=(KeySpec("RW access", Index(1), Range(-1), notes="RW because it may change the internal representation of the key, "
+                                  "and propagate to replicas"),))
 def pfcount_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     if len(argv) > 2:
@@ -573,8 +575,9 @@ def pfcount_command(client: Client, argv: list[bytes]) -> int:
     return card
 
 
-@command("pfmerge", -2, "write denyoom", keys=(1, -1, 1), categories="@hyperloglog", group="hyperloglog",
-         since="2.8.9", key_flags="RW access insert")
+@command("pfmerge", -2, "write denyoom", categories="@hyperloglog", group="hyperloglog",
+         since="2.8.9",
+         key_specs=(KeySpec("RW access insert", Index(1)), KeySpec("RO access", Index(2), Range(-1))))
 def pfmerge_command(client: Client, argv: list[bytes]) -> str:
     db = client.db
     merged: bytes | bytearray = bytes(REGISTERS)

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections import deque
 from itertools import islice
-from typing import Any
 
 from dynamis.config import Config
 from dynamis.kv.args import SYNTAX, int_arg, parse_int64
 from dynamis.kv.blocking import NOT_READY, BlockedRequest, parse_timeout
 from dynamis.kv.client import Client
-from dynamis.kv.commands import command
+from dynamis.kv.commands import Index, Keynum, KeySpec, command
 from dynamis.kv.keyspace import WRONGTYPE, Database
 from dynamis.kv.protocol import NULL_ARRAY, OK, ReplyError
 from dynamis.kv.types import register_type
@@ -189,13 +188,6 @@ def _mpop_args(argv: list[bytes], numkeys_at: int) -> tuple[list[bytes], int, in
     return argv[numkeys_at + 1 : where_at], where, max(count, 1)
 
 
-def _mpop_keys(numkeys_at: int) -> Any:
-    def key_spec(argv: list[bytes]) -> list[int]:
-        numkeys = parse_int64(argv[numkeys_at]) or 0
-        return list(range(numkeys_at + 1, min(numkeys_at + 1 + max(numkeys, 0), len(argv))))
-    return key_spec
-
-
 def _mpop_first(db: Database, keys: list[bytes], where: int, count: int) -> object:
     """Pop from the first non-empty list of `keys`: [key, [elements]], or None when all are empty."""
     for key in keys:
@@ -205,8 +197,8 @@ def _mpop_first(db: Database, keys: list[bytes], where: int, count: int) -> obje
     return None
 
 
-@command("lmpop", -4, "write", categories="@list", group="list", since="7.0.0", key_spec=_mpop_keys(1),
-         key_flags="RW access delete")
+@command("lmpop", -4, "write", categories="@list", group="list", since="7.0.0",
+         key_specs=(KeySpec("RW access delete", Index(1), Keynum()),))
 def lmpop_command(client: Client, argv: list[bytes]) -> object:
     keys, where, count = _mpop_args(argv, 1)
     reply = _mpop_first(client.db, keys, where, count)
@@ -253,7 +245,7 @@ def brpop_command(client: Client, argv: list[bytes]) -> object:
 
 
 @command("blmpop", -5, "write blocking", categories="@list", group="list", since="7.0.0",
-         key_spec=_mpop_keys(2), key_flags="RW access delete")
+         key_specs=(KeySpec("RW access delete", Index(2), Keynum()),))
 def blmpop_command(client: Client, argv: list[bytes]) -> object:
     timeout = parse_timeout(argv[1])
     keys, where, count = _mpop_args(argv, 2)
@@ -289,14 +281,14 @@ def _lmove(client: Client, source: bytes, destination: bytes, wherefrom: int, wh
     return _move(db, source, lst, destination, wherefrom, whereto)
 
 
-@command("lmove", 5, "write denyoom", keys=(1, 2, 1), categories="@list", group="list", since="6.2.0",
-         key_flags="RW access delete")
+@command("lmove", 5, "write denyoom", categories="@list", group="list", since="6.2.0",
+         key_specs=(KeySpec("RW access delete", Index(1)), KeySpec("RW insert", Index(2))))
 def lmove_command(client: Client, argv: list[bytes]) -> bytes | None:
     return _lmove(client, argv[1], argv[2], _where(argv[3]), _where(argv[4]))
 
 
-@command("rpoplpush", 3, "write denyoom", keys=(1, 2, 1), categories="@list", group="list", since="1.2.0",
-         key_flags="RW access delete")
+@command("rpoplpush", 3, "write denyoom", categories="@list", group="list", since="1.2.0",
+         key_specs=(KeySpec("RW access delete", Index(1)), KeySpec("RW insert", Index(2))))
 def rpoplpush_command(client: Client, argv: list[bytes]) -> bytes | None:
     return _lmove(client, argv[1], argv[2], RIGHT, LEFT)
 
@@ -318,15 +310,17 @@ def _blmove(client: Client, source: bytes, destination: bytes, wherefrom: int, w
     return BlockedRequest([source], timeout, retry, NULL_ARRAY)
 
 
-@command("blmove", 6, "write denyoom noscript blocking", keys=(1, 2, 1), categories="@list", group="list",
-         since="6.2.0", key_flags="RW access delete")
+@command("blmove", 6, "write denyoom noscript blocking", categories="@list", group="list",
+         since="6.2.0",
+         key_specs=(KeySpec("RW access delete", Index(1)), KeySpec("RW insert", Index(2))))
 def blmove_command(client: Client, argv: list[bytes]) -> object:
     wherefrom, whereto = _where(argv[3]), _where(argv[4])
     return _blmove(client, argv[1], argv[2], wherefrom, whereto, parse_timeout(argv[5]))
 
 
-@command("brpoplpush", 4, "write denyoom noscript blocking", keys=(1, 2, 1), categories="@list", group="list",
-         since="2.2.0", key_flags="RW access delete")
+@command("brpoplpush", 4, "write denyoom noscript blocking", categories="@list", group="list",
+         since="2.2.0",
+         key_specs=(KeySpec("RW access delete", Index(1)), KeySpec("RW insert", Index(2))))
 def brpoplpush_command(client: Client, argv: list[bytes]) -> object:
     return _blmove(client, argv[1], argv[2], RIGHT, LEFT, parse_timeout(argv[3]))
 

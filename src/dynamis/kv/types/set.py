@@ -18,7 +18,7 @@ from typing import Any
 from dynamis.config import Config
 from dynamis.kv.args import SYNTAX, int_arg, parse_int64, parse_scan_cursor, scan_options
 from dynamis.kv.client import Client
-from dynamis.kv.commands import command
+from dynamis.kv.commands import Index, Keynum, KeySpec, Range, command
 from dynamis.kv.glob import glob_match
 from dynamis.kv.keyspace import WRONGTYPE, Database
 from dynamis.kv.protocol import ReplyError, SetReply
@@ -149,7 +149,8 @@ def srem_command(client: Client, argv: list[bytes]) -> int:
     return removed
 
 
-@command("smove", 4, "write fast", keys=(1, 2, 1), categories="@set", group="set", key_flags="RW access delete")
+@command("smove", 4, "write fast", categories="@set", group="set",
+         key_specs=(KeySpec("RW access delete", Index(1)), KeySpec("RW insert", Index(2))))
 def smove_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     source_key, dest_key, member = argv[1], argv[2], argv[3]
@@ -325,18 +326,15 @@ def sinter_command(client: Client, argv: list[bytes]) -> SetReply:
     return SetReply(members)
 
 
-@command("sinterstore", -3, "write denyoom", keys=(1, -1, 1), categories="@set", group="set")
+@command("sinterstore", -3, "write denyoom", categories="@set", group="set",
+         key_specs=(KeySpec("RW update", Index(1)), KeySpec("RO access", Index(2), Range(-1))))
 def sinterstore_command(client: Client, argv: list[bytes]) -> int:
     members = _inter_members(_sets(client.db, argv[2:]))
     return _store(client, argv[1], new_set(members, client.server.config), "sinterstore")
 
 
-def _sintercard_keys(argv: list[bytes]) -> list[int]:
-    numkeys = parse_int64(argv[1]) or 0
-    return list(range(2, min(2 + max(numkeys, 0), len(argv))))
-
-
-@command("sintercard", -3, "readonly", categories="@set", group="set", since="7.0.0", key_spec=_sintercard_keys)
+@command("sintercard", -3, "readonly", categories="@set", group="set", since="7.0.0",
+         key_specs=(KeySpec("RO access", Index(1), Keynum()),))
 def sintercard_command(client: Client, argv: list[bytes]) -> int:
     numkeys = parse_int64(argv[1])
     if numkeys is None or numkeys < 1:
@@ -389,7 +387,8 @@ def sunion_command(client: Client, argv: list[bytes]) -> SetReply:
     return SetReply(_union_or_diff(client, argv[1:], False).ordered())
 
 
-@command("sunionstore", -3, "write denyoom", keys=(1, -1, 1), categories="@set", group="set", key_flags="OW update")
+@command("sunionstore", -3, "write denyoom", categories="@set", group="set",
+         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Range(-1))))
 def sunionstore_command(client: Client, argv: list[bytes]) -> int:
     return _store(client, argv[1], _union_or_diff(client, argv[2:], False), "sunionstore")
 
@@ -400,7 +399,8 @@ def sdiff_command(client: Client, argv: list[bytes]) -> SetReply:
     return SetReply(_union_or_diff(client, argv[1:], True).ordered())
 
 
-@command("sdiffstore", -3, "write denyoom", keys=(1, -1, 1), categories="@set", group="set", key_flags="OW update")
+@command("sdiffstore", -3, "write denyoom", categories="@set", group="set",
+         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Range(-1))))
 def sdiffstore_command(client: Client, argv: list[bytes]) -> int:
     return _store(client, argv[1], _union_or_diff(client, argv[2:], True), "sdiffstore")
 

@@ -29,7 +29,7 @@ from dynamis.config import Config
 from dynamis.kv.args import SYNTAX, int_arg, parse_int64
 from dynamis.kv.blocking import NOT_READY, BlockedRequest, parse_timeout
 from dynamis.kv.client import Client
-from dynamis.kv.commands import command
+from dynamis.kv.commands import Index, KeySpec, Keyword, Range, command
 from dynamis.kv.protocol import NULL_ARRAY, OK, Raw, ReplyError, encode_reply
 from dynamis.kv.types import register_size, register_type
 
@@ -610,8 +610,9 @@ _AUTO_ID = _TrimArgs()
 _AUTO_ID.id_pos = 2
 
 
-@command("xadd", -5, "write denyoom fast", keys=(1, 1, 1), categories="@stream", group="stream",
-         since="5.0.0", tips="nondeterministic_output")
+@command("xadd", -5, "write denyoom fast", categories="@stream", group="stream",
+         since="5.0.0", tips="nondeterministic_output",
+         key_specs=(KeySpec("RW update", Index(1), notes="UPDATE instead of INSERT because of the optional trimming feature"),))
 def xadd_command(client: Client, argv: list[bytes]) -> object:
     if argv[2] == b"*":
         args = _AUTO_ID
@@ -976,22 +977,16 @@ def _xread(client: Client, argv: list[bytes], xreadgroup: bool) -> object:
     return BlockedRequest(list(dict.fromkeys(req.keys)), req.timeout, _read_retry(client, req), NULL_ARRAY)
 
 
-def _read_keys(argv: list[bytes]) -> list[int]:
-    for i in range(1, len(argv)):
-        if argv[i].lower() == b"streams":
-            first = i + 1
-            return list(range(first, first + (len(argv) - first) // 2))
-    return []
-
-
-@command("xread", -4, "readonly blocking", key_spec=_read_keys, categories="@stream", group="stream",
-         since="5.0.0")
+@command("xread", -4, "readonly blocking", categories="@stream", group="stream",
+         since="5.0.0",
+         key_specs=(KeySpec("RO access", Keyword("STREAMS", 1), Range(-1, limit=2)),))
 def xread_command(client: Client, argv: list[bytes]) -> object:
     return _xread(client, argv, xreadgroup=False)
 
 
-@command("xreadgroup", -7, "write blocking", key_spec=_read_keys, categories="@stream", group="stream",
-         since="5.0.0", key_flags="RO access")
+@command("xreadgroup", -7, "write blocking", categories="@stream", group="stream",
+         since="5.0.0",
+         key_specs=(KeySpec("RO access", Keyword("STREAMS", 4), Range(-1, limit=2)),))
 def xreadgroup_command(client: Client, argv: list[bytes]) -> object:
     return _xread(client, argv, xreadgroup=True)
 

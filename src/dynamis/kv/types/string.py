@@ -12,7 +12,7 @@ from __future__ import annotations
 from dynamis.config import Config
 from dynamis.kv.args import INT64_MAX, INT64_MIN, NOT_INTEGER, SYNTAX, int_arg, parse_int64
 from dynamis.kv.client import Client
-from dynamis.kv.commands import command
+from dynamis.kv.commands import Index, KeySpec, command
 from dynamis.kv.keyspace import WRONGTYPE, Database, now_ms
 from dynamis.kv.longdouble import incr_by_float
 from dynamis.kv.protocol import OK, ReplyError
@@ -168,9 +168,17 @@ def _set_generic(client: Client, flags: int, key: bytes, value: bytes, expire: b
     return old if flags & GET else ok_reply
 
 
-@command("set", -3, "write denyoom", keys=(1, 1, 1), categories="@string", group="string",
-         key_flags="RW access update variable_flags", summary="Set the string value of a key",
-         complexity="O(1)")
+def _set_keys(argv: list[bytes]) -> list[tuple[int, str]]:
+    """setGetKeys: with GET, SET reads the old value (RW access); without, it only overwrites it."""
+    if any(arg.lower() == b"get" for arg in argv[3:]):
+        return [(1, "RW access update")]
+    return [(1, "OW update")]
+
+
+@command("set", -3, "write denyoom", categories="@string", group="string", summary="Set the string value of a key",
+         complexity="O(1)", key_spec=_set_keys,
+         key_specs=(KeySpec("RW access update variable_flags", Index(1),
+                            notes="RW and ACCESS due to the optional `GET` argument"),))
 def set_command(client: Client, argv: list[bytes]) -> object:
     if len(argv) == 3:
         key = argv[1]
@@ -207,9 +215,9 @@ def psetex_command(client: Client, argv: list[bytes]) -> object:
     return _set_generic(client, PX, argv[1], argv[3], argv[2], "psetex", OK, None)
 
 
-@command("getex", -2, "write fast", keys=(1, 1, 1), categories="@string", group="string", since="6.2.0",
-         key_flags="RW access update", summary="Get the value of a key and optionally set its expiration",
-         complexity="O(1)")
+@command("getex", -2, "write fast", categories="@string", group="string", since="6.2.0",
+         summary="Get the value of a key and optionally set its expiration", complexity="O(1)",
+         key_specs=(KeySpec("RW access update", Index(1), notes="RW and UPDATE because it changes the TTL"),))
 def getex_command(client: Client, argv: list[bytes]) -> bytes | None:
     flags, expire = parse_set_options(argv, 2, False)
     db = client.db

@@ -20,7 +20,7 @@ from sortedcontainers import SortedList
 from dynamis.kv.args import SYNTAX, float_arg, int_arg, parse_int64, parse_scan_cursor, scan_options, strtod
 from dynamis.kv.blocking import NOT_READY, BlockedRequest, parse_timeout
 from dynamis.kv.client import Client
-from dynamis.kv.commands import command
+from dynamis.kv.commands import Index, Keynum, KeySpec, command
 from dynamis.kv.glob import glob_match
 from dynamis.kv.keyspace import WRONGTYPE, Database
 from dynamis.kv.protocol import NULL_ARRAY, ReplyError, format_double
@@ -636,8 +636,9 @@ def zrange_command(client: Client, argv: list[bytes]) -> Any:
     return _zrange_generic(client, argv, 1, False, None, None)
 
 
-@command("zrangestore", -5, "write denyoom", keys=(1, 2, 1), categories="@sortedset", group="sorted_set",
-         since="6.2.0")
+@command("zrangestore", -5, "write denyoom", categories="@sortedset", group="sorted_set",
+         since="6.2.0",
+         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2))))
 def zrangestore_command(client: Client, argv: list[bytes]) -> Any:
     return _zrange_generic(client, argv, 2, True, None, None)
 
@@ -797,19 +798,8 @@ def _parse_mpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], boo
     return argv[numkeys_index + 1:where_index], where == b"max", max(count, 1)
 
 
-def _numkeys_keys(numkeys_index: int, prefix: tuple[int, ...] = ()) -> Callable[[list[bytes]], list[int]]:
-    """key_spec for commands whose keys follow a numkeys argument."""
-    def spec(argv: list[bytes]) -> list[int]:
-        numkeys = parse_int64(argv[numkeys_index]) if numkeys_index < len(argv) else None
-        # like Redis's genericGetKeys: no keys at all when the count is wrong
-        if numkeys is None or numkeys < 1 or numkeys > len(argv) - numkeys_index - 1:
-            return []
-        return [*prefix, *range(numkeys_index + 1, numkeys_index + 1 + numkeys)]
-    return spec
-
-
 @command("zmpop", -4, "write movablekeys", categories="@sortedset", group="sorted_set", since="7.0.0",
-         key_spec=_numkeys_keys(1), key_flags="RW access delete")
+         key_specs=(KeySpec("RW access delete", Index(1), Keynum()),))
 def zmpop_command(client: Client, argv: list[bytes]) -> Any:
     keys, maximum, count = _parse_mpop(argv, 1)
     found = _first_zset(client.db, keys)
@@ -857,7 +847,7 @@ def bzpopmax_command(client: Client, argv: list[bytes]) -> Any:
 
 
 @command("bzmpop", -5, "write blocking movablekeys", categories="@sortedset", group="sorted_set", since="7.0.0",
-         key_spec=_numkeys_keys(2), key_flags="RW access delete")
+         key_specs=(KeySpec("RW access delete", Index(2), Keynum()),))
 def bzmpop_command(client: Client, argv: list[bytes]) -> Any:
     keys, maximum, count = _parse_mpop(argv, 2)
     timeout = parse_timeout(argv[1])
@@ -991,43 +981,46 @@ def _setop(client: Client, argv: list[bytes], numkeys_index: int, op: str, store
 
 
 @command("zunion", -3, "readonly movablekeys", categories="@sortedset", group="sorted_set", since="6.2.0",
-         key_spec=_numkeys_keys(1))
+         key_specs=(KeySpec("RO access", Index(1), Keynum()),))
 def zunion_command(client: Client, argv: list[bytes]) -> Any:
     return _setop(client, argv, 1, UNION, False)
 
 
 @command("zinter", -3, "readonly movablekeys", categories="@sortedset", group="sorted_set", since="6.2.0",
-         key_spec=_numkeys_keys(1))
+         key_specs=(KeySpec("RO access", Index(1), Keynum()),))
 def zinter_command(client: Client, argv: list[bytes]) -> Any:
     return _setop(client, argv, 1, INTER, False)
 
 
 @command("zdiff", -3, "readonly movablekeys", categories="@sortedset", group="sorted_set", since="6.2.0",
-         key_spec=_numkeys_keys(1))
+         key_specs=(KeySpec("RO access", Index(1), Keynum()),))
 def zdiff_command(client: Client, argv: list[bytes]) -> Any:
     return _setop(client, argv, 1, DIFF, False)
 
 
-@command("zunionstore", -4, "write denyoom movablekeys", keys=(1, 1, 1), categories="@sortedset",
-         group="sorted_set", since="2.0.0", key_spec=_numkeys_keys(2, (1,)))
+@command("zunionstore", -4, "write denyoom movablekeys", categories="@sortedset",
+         group="sorted_set", since="2.0.0",
+         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Keynum())))
 def zunionstore_command(client: Client, argv: list[bytes]) -> Any:
     return _setop(client, argv, 2, UNION, True)
 
 
-@command("zinterstore", -4, "write denyoom movablekeys", keys=(1, 1, 1), categories="@sortedset",
-         group="sorted_set", since="2.0.0", key_spec=_numkeys_keys(2, (1,)))
+@command("zinterstore", -4, "write denyoom movablekeys", categories="@sortedset",
+         group="sorted_set", since="2.0.0",
+         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Keynum())))
 def zinterstore_command(client: Client, argv: list[bytes]) -> Any:
     return _setop(client, argv, 2, INTER, True)
 
 
-@command("zdiffstore", -4, "write denyoom movablekeys", keys=(1, 1, 1), categories="@sortedset",
-         group="sorted_set", since="6.2.0", key_spec=_numkeys_keys(2, (1,)))
+@command("zdiffstore", -4, "write denyoom movablekeys", categories="@sortedset",
+         group="sorted_set", since="6.2.0",
+         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Keynum())))
 def zdiffstore_command(client: Client, argv: list[bytes]) -> Any:
     return _setop(client, argv, 2, DIFF, True)
 
 
 @command("zintercard", -3, "readonly movablekeys", categories="@sortedset", group="sorted_set", since="7.0.0",
-         key_spec=_numkeys_keys(1))
+         key_specs=(KeySpec("RO access", Index(1), Keynum()),))
 def zintercard_command(client: Client, argv: list[bytes]) -> Any:
     return _setop(client, argv, 1, INTER, False, cardinality_only=True)
 
