@@ -22,7 +22,15 @@ from typing import Any
 import orjson
 
 from . import capacity
-from .errors import DynamoError, condition_failed, in_use, invalid_param, not_found, validation
+from .errors import (
+    DynamoError,
+    condition_failed,
+    constraint_errors,
+    in_use,
+    invalid_param,
+    not_found,
+    validation,
+)
 from .expressions import legacy
 from .expressions.evaluate import (
     ExpressionContext,
@@ -35,6 +43,7 @@ from .expressions.evaluate import (
 from .expressions.parser import Parsed
 from .indexes import Index, Key, key_types
 from .storage import Storage, TableRows
+from .ttl import ExpiryIndex, check_specification
 from .values import MAX_HASH_KEY, MAX_RANGE_KEY, check_item, check_value, item_size, key_bytes
 
 log = logging.getLogger("dynamis.dynamo")
@@ -46,7 +55,7 @@ ACCOUNT = "000000000000"
 _TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
 _CATALOG = ("CREATE TABLE IF NOT EXISTS catalog (region TEXT NOT NULL, name TEXT NOT NULL, sql_name TEXT NOT NULL,"
             " description BLOB NOT NULL, item_count INTEGER NOT NULL, size_bytes INTEGER NOT NULL,"
-            " index_stats BLOB NOT NULL, PRIMARY KEY (region, name)) WITHOUT ROWID")
+            " index_stats BLOB NOT NULL, ttl_attribute TEXT, PRIMARY KEY (region, name)) WITHOUT ROWID")
 _TAGS = ("CREATE TABLE IF NOT EXISTS tags (arn TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
          " PRIMARY KEY (arn, key)) WITHOUT ROWID")
 
@@ -58,6 +67,7 @@ _MEMBER_TYPES: dict[str, type | tuple[type, ...]] = {
                      "ReturnConsumedCapacity", "ReturnItemCollectionMetrics", "ConditionalOperator",
                      "ReturnValuesOnConditionCheckFailure", "ExclusiveStartTableName", "ResourceArn", "TableClass",
                      "ClientRequestToken"), str),
+    "TimeToLiveSpecification": dict,
     **dict.fromkeys(("Item", "Key", "RequestItems", "ExpressionAttributeNames", "ExpressionAttributeValues",
                      "ExclusiveStartKey", "Expected", "KeyConditions", "QueryFilter", "ScanFilter",
                      "AttributeUpdates", "ProvisionedThroughput", "SSESpecification", "StreamSpecification"), dict),
@@ -89,11 +99,6 @@ def _check_members(body: dict[str, Any]) -> None:
         raise DynamoError("SerializationException", message)
 
 
-def _constraint_errors(errors: list[str]) -> DynamoError:
-    count = len(errors)
-    return validation(f"{count} validation error{'s' if count > 1 else ''} detected: " + "; ".join(errors))
-
-
 def _check_name(value: Any, field: str, errors: list[str], required: bool = True) -> None:
     """DynamoDB's constraints on table and index names, appended in its wording."""
     if value is None:
@@ -118,7 +123,7 @@ def _table_name(body: dict[str, Any]) -> str:
     name = body.get("TableName")
     _check_name(name, "tableName", errors)
     if errors:
-        raise _constraint_errors(errors)
+        raise constraint_errors(errors)
     return name
 
 
@@ -126,7 +131,7 @@ def _required(body: dict[str, Any], field: str, wire: str) -> Any:
     """A parameter DynamoDB requires, with its null-constraint error when absent."""
     value = body.get(field)
     if value is None:
-        raise _constraint_errors([f"Value null at '{wire}' failed to satisfy constraint: Member must not be null"])
+        raise constraint_errors([f"Value null at '{wire}' failed to satisfy constraint: Member must not be null"])
     return value
 
 
@@ -134,7 +139,7 @@ def _request_items(body: dict[str, Any]) -> dict[str, Any]:
     """The RequestItems map of a batch operation: present and not empty."""
     requests = _required(body, "RequestItems", "requestItems")
     if not requests:
-        raise _constraint_errors(["Value '{}' at 'requestItems' failed to satisfy constraint: Member must have "
+        raise constraint_errors(["Value '{}' at 'requestItems' failed to satisfy constraint: Member must have "
                                   "length greater than or equal to 1"])
     return requests
 
@@ -142,7 +147,7 @@ def _request_items(body: dict[str, Any]) -> dict[str, Any]:
 def _enum(body: dict[str, Any], field: str, wire: str, allowed: tuple[str, ...]) -> Any:
     value = body.get(field)
     if value is not None and value not in allowed:
-        raise _constraint_errors([f"Value '{value}' at '{wire}' failed to satisfy constraint: Member must "
+        raise constraint_errors([f"Value '{value}' at '{wire}' failed to satisfy constraint: Member must "
                                   f"satisfy enum value set: [{', '.join(allowed)}]"])
     return value
 
@@ -184,6 +189,7 @@ class Table:
         self.item_count = item_count
         self.size_bytes = size_bytes
         self.deleted = False
+        self.expiry: ExpiryIndex | None = None  # set while TTL is enabled
         self.indexes: dict[str, Index] = {}
         for field, local in (("GlobalSecondaryIndexes", False), ("LocalSecondaryIndexes", True)):
             for definition in description.get(field) or ():
@@ -339,16 +345,19 @@ class DynamoEngine:
             for name in ("CreateTable", "DescribeTable", "ListTables", "UpdateTable", "DeleteTable",
                          "DescribeLimits", "DescribeEndpoints", "TagResource", "UntagResource",
                          "ListTagsOfResource", "PutItem", "GetItem", "DeleteItem", "UpdateItem", "Query",
-                         "Scan", "BatchGetItem", "BatchWriteItem", "DescribeTimeToLive", "TransactWriteItems",
-                         "TransactGetItems")
+                         "Scan", "BatchGetItem", "BatchWriteItem", "DescribeTimeToLive", "UpdateTimeToLive",
+                         "TransactWriteItems", "TransactGetItems")
         }
 
     def _load(self, conn: sqlite3.Connection) -> None:
         conn.execute(_CATALOG)
         conn.execute(_TAGS)
-        rows = conn.execute("SELECT region, sql_name, description, item_count, size_bytes, index_stats FROM catalog")
-        for region, sql_name, description, count, size, index_stats in rows.fetchall():
+        rows = conn.execute("SELECT region, sql_name, description, item_count, size_bytes, index_stats, "
+                            "ttl_attribute FROM catalog")
+        for region, sql_name, description, count, size, index_stats, ttl_attribute in rows.fetchall():
             table = Table(region, orjson.loads(description), sql_name, count, size)
+            if ttl_attribute is not None:
+                table.expiry = ExpiryIndex(sql_name, ttl_attribute)
             for name, (index_count, index_size) in orjson.loads(index_stats).items():
                 table.indexes[name].item_count, table.indexes[name].size_bytes = index_count, index_size
             self.tables[(region, table.name)] = table
@@ -427,7 +436,7 @@ class DynamoEngine:
                     errors.append(f"Value '{attribute}' at '{field}.{i + 1}.member.attributeName' failed to "
                                   f"satisfy constraint: Member must have length {bound}")
         if errors:
-            raise _constraint_errors(errors)
+            raise constraint_errors(errors)
         names = [d["AttributeName"] for d in definitions]
         keys = [k["AttributeName"] for k in schema]
         if len(keys) == 2 and (any(k not in names for k in keys) or (keys[0] == keys[1] and len(names) == 1)):
@@ -483,7 +492,7 @@ class DynamoEngine:
             table.rows.create(conn)
             for index in table.indexes.values():
                 index.rows.create(conn)
-            conn.execute("INSERT INTO catalog VALUES (?, ?, ?, ?, 0, 0, ?)",
+            conn.execute("INSERT INTO catalog VALUES (?, ?, ?, ?, 0, 0, ?, NULL)",
                          (region, name, table.rows.sql_name, orjson.dumps(description), table.index_stats()))
             conn.executemany("INSERT OR REPLACE INTO tags VALUES (?, ?, ?)",
                              [(table.arn(), t["Key"], t["Value"]) for t in tags])
@@ -515,7 +524,7 @@ class DynamoEngine:
                 errors: list[str] = []
                 _check_name(index_name, "indexName", errors)
                 if errors:
-                    raise _constraint_errors(errors)
+                    raise constraint_errors(errors)
                 schema = spec.get("KeySchema") or []
                 index_keys = [k.get("AttributeName") for k in schema]
                 if not 1 <= len(schema) <= 2:
@@ -590,7 +599,7 @@ class DynamoEngine:
                 errors.append(f"Value '{units}' at '{wire}' failed to satisfy constraint: Member must have value "
                               "greater than or equal to 1")
         if errors:
-            raise _constraint_errors(errors)
+            raise constraint_errors(errors)
         for field in ("ReadCapacityUnits", "WriteCapacityUnits"):
             if spec[field] > 1000000000000:
                 raise validation(f"Given value {spec[field]} for {field} is out of bounds")
@@ -601,8 +610,57 @@ class DynamoEngine:
         return {"Table": self._table(body, region, describe=True).describe()}
 
     async def describe_time_to_live(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        self._table(body, region, describe=True)
-        return {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}}
+        table = self._table(body, region, describe=True)
+        if table.expiry is None:
+            return {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}}
+        return {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": table.expiry.attribute}}
+
+    async def update_time_to_live(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        table = self._table(body, region)
+        enabled, attribute = check_specification(body.get("TimeToLiveSpecification"))
+        if enabled == (table.expiry is not None):
+            raise validation(f"TimeToLive is already {'enabled' if enabled else 'disabled'}")
+        expiry = ExpiryIndex(table.rows.sql_name, attribute) if enabled else table.expiry
+        assert expiry is not None
+
+        def switch(conn: sqlite3.Connection) -> None:
+            if enabled:
+                expiry.create(conn)
+                # Index the items already there: one pass, as DynamoDB's own background scan does.
+                for blob, _ in table.rows.scan(conn, None, 0, 1 << 32):
+                    item = orjson.loads(blob)
+                    if expiry.expires(item) is not None:
+                        expiry.update(conn, table._encode(item), None, item)
+            else:
+                expiry.drop(conn)
+            conn.execute("UPDATE catalog SET ttl_attribute = ? WHERE region = ? AND name = ?",
+                         (attribute if enabled else None, region, table.name))
+            table.expiry = expiry if enabled else None
+
+        await self.storage.write(switch)
+        return {"TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": attribute}}
+
+    def expiring(self) -> bool:
+        """Whether any table has TTL enabled (the sweep has work to look for)."""
+        return any(table.expiry is not None for table in self.tables.values())
+
+    async def expire(self, now: float, limit: int = 1000) -> int:
+        """Delete up to `limit` items per table whose TTL is before `now`; return how many went."""
+        tables = [t for t in self.tables.values() if t.expiry is not None]
+
+        def sweep(conn: sqlite3.Connection) -> int:
+            deleted = 0
+            for table in tables:
+                expiry = table.expiry
+                if expiry is None or table.deleted:
+                    continue
+                for key in expiry.due(conn, now, limit):
+                    old = table.rows.get(conn, key)
+                    self._store(conn, table, key, old, None)
+                    deleted += old is not None
+            return deleted
+
+        return await self.storage.write(sweep)
 
     async def list_tables(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         limit = body.get("Limit", 100)
@@ -616,7 +674,7 @@ class DynamoEngine:
             errors.append(f"Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value less "
                           "than or equal to 100")
         if errors:
-            raise _constraint_errors(errors)
+            raise constraint_errors(errors)
         names = sorted(name for r, name in self.tables if r == region)
         if start is not None:
             names = [n for n in names if n > start]
@@ -696,6 +754,8 @@ class DynamoEngine:
             table.rows.drop(conn)
             for index in table.indexes.values():
                 index.rows.drop(conn)
+            if table.expiry is not None:
+                table.expiry.drop(conn)
             conn.execute("DELETE FROM catalog WHERE region = ? AND name = ?", (region, table.name))
             conn.execute("DELETE FROM tags WHERE arn = ?", (table.arn(),))
 
@@ -756,12 +816,15 @@ class DynamoEngine:
         if item is not None:
             table.item_count += 1
             table.size_bytes += size
+        old_item = orjson.loads(old[0]) if old is not None and (table.indexes or table.expiry) else None
+        if table.expiry is not None:
+            table.expiry.update(conn, key, old_item, item)
         if table.indexes:
-            old_item = orjson.loads(old[0]) if old is not None else None
             for index in table.indexes.values():
                 old_entry = index.entry(old_item, key) if old_item is not None else None
                 new_entry = index.entry(item, key) if item is not None else None
                 if old_entry is not None:
+                    assert old_item is not None
                     index.rows.delete(conn, old_entry)
                     index.item_count -= 1
                     index.size_bytes -= item_size(index.project(old_item))
@@ -775,14 +838,14 @@ class DynamoEngine:
     def _return_values(body: dict[str, Any], allowed: tuple[str, ...]) -> str:
         value = body.get("ReturnValues") or "NONE"
         if value not in ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"):
-            raise _constraint_errors([f"Value '{value}' at 'returnValues' failed to satisfy constraint: Member "
+            raise constraint_errors([f"Value '{value}' at 'returnValues' failed to satisfy constraint: Member "
                                       "must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, "
                                       "UPDATED_NEW]"])
         if value not in allowed:
             raise validation("Return values set to invalid value")
         on_failure = body.get("ReturnValuesOnConditionCheckFailure")
         if on_failure not in (None, "NONE", "ALL_OLD"):
-            raise _constraint_errors([f"Value '{on_failure}' at 'returnValuesOnConditionCheckFailure' failed to "
+            raise constraint_errors([f"Value '{on_failure}' at 'returnValuesOnConditionCheckFailure' failed to "
                                       "satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]"])
         return value
 
@@ -891,7 +954,7 @@ class DynamoEngine:
         items = _required(body, "TransactItems", "transactItems")
         if not isinstance(items, list) or not 1 <= len(items) <= 100:
             bound = "less than or equal to 100" if items else "greater than or equal to 1"
-            raise _constraint_errors([f"Value at 'transactItems' failed to satisfy constraint: Member must have "
+            raise constraint_errors([f"Value at 'transactItems' failed to satisfy constraint: Member must have "
                                       f"length {bound}"])
         return items
 
@@ -1002,7 +1065,7 @@ class DynamoEngine:
     def _limit(body: dict[str, Any]) -> int | None:
         limit = body.get("Limit")
         if limit is not None and (not isinstance(limit, int) or limit < 1):
-            raise _constraint_errors([f"Value '{limit}' at 'limit' failed to satisfy constraint: Member must have "
+            raise constraint_errors([f"Value '{limit}' at 'limit' failed to satisfy constraint: Member must have "
                                       "value greater than or equal to 1"])
         return limit
 
@@ -1147,10 +1210,10 @@ class DynamoEngine:
         if total is not None:
             if not 1 <= total <= 1000000:
                 bound = ("greater than or equal to 1" if total < 1 else "less than or equal to 1000000")
-                raise _constraint_errors([f"Value '{total}' at 'totalSegments' failed to satisfy constraint: "
+                raise constraint_errors([f"Value '{total}' at 'totalSegments' failed to satisfy constraint: "
                                           f"Member must have value {bound}"])
             if segment < 0:
-                raise _constraint_errors([f"Value '{segment}' at 'segment' failed to satisfy constraint: Member "
+                raise constraint_errors([f"Value '{segment}' at 'segment' failed to satisfy constraint: Member "
                                           "must have value greater than or equal to 0"])
             if segment >= total:
                 raise validation(f"The Segment parameter is zero-based and must be less than parameter "
@@ -1175,7 +1238,7 @@ class DynamoEngine:
             table = self._table({"TableName": name}, region)
             keys = spec.get("Keys") or []
             if not keys:
-                raise _constraint_errors([f"Value '[]' at 'requestItems.{name}.member.keys' failed to satisfy "
+                raise constraint_errors([f"Value '[]' at 'requestItems.{name}.member.keys' failed to satisfy "
                                           "constraint: Member must have length greater than or equal to 1"])
             encoded = [table.request_key(k) for k in keys]
             if len(set(encoded)) != len(encoded):

@@ -37,6 +37,12 @@ class DynamoError(Exception):
         return body
 
 
+def constraint_errors(errors: list[str]) -> DynamoError:
+    """The ValidationException listing failed member constraints: 'N validation error(s) detected: ...'."""
+    count = len(errors)
+    return validation(f"{count} validation error{'s' if count > 1 else ''} detected: " + "; ".join(errors))
+
+
 def validation(message: str) -> DynamoError:
     """A ValidationException with DynamoDB's message text."""
     return DynamoError("ValidationException", message)

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -42,6 +43,8 @@ class DynamoServer:
         self.engine: DynamoEngine | None = None
         self._http: DynamoHttp | None = None
         self._servers: list[asyncio.base_events.Server] = []
+        self._sweeper: asyncio.Task | None = None
+        self.ttl_interval = 1.0  # seconds between sweeps for expired items
 
     async def start(self) -> None:
         """Open storage (off the loop), then listen; `port` holds the bound port afterwards."""
@@ -63,11 +66,27 @@ class DynamoServer:
             port = server.sockets[0].getsockname()[1]  # with port 0, bind every host to the first's port
             self._servers.append(server)
         self.port = port
+        self._sweeper = asyncio.ensure_future(self._sweep())
         if not options.credentials:
             log.warning("no dynamo-credential configured: accepting any signed request")
 
+    async def _sweep(self) -> None:
+        """Delete items whose TTL has passed, while any table has TTL enabled."""
+        engine = self.engine
+        assert engine is not None
+        while True:
+            await asyncio.sleep(self.ttl_interval)
+            if engine.expiring():
+                try:
+                    await engine.expire(time.time())
+                except Exception:  # a failed sweep is retried at the next tick; it must not end the loop
+                    log.exception("dynamo: TTL sweep failed")
+
     async def close(self) -> None:
         """Stop listening, finish in-flight requests and queued writes, close SQLite."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         for server in self._servers:
             server.close()
         for server in self._servers:
