@@ -10,7 +10,7 @@ from __future__ import annotations
 import hiredis
 import pytest
 
-from dynamis.kv.commands import COMMANDS, load_all, unique_commands
+from dynamis.kv.commands import COMMANDS, Command, load_all, unique_commands
 
 load_all()
 
@@ -57,12 +57,17 @@ def test_command_info_containers(diff, diff3, resp):
         assert subs == {e[0] for e in expected[9]} - {n.encode() for n in ALLOWED}, name
 
 
-def _simple_argv(name: str) -> list[str] | None:
+def _simple_argv(cmd: Command) -> list[str] | None:
     """An argv of the command's minimal length whose arguments are all key-like names."""
-    cmd = COMMANDS[name.encode()]
     if cmd.first_key <= 0 or cmd.movablekeys:
         return None
-    return [name, *(f"k{i}" for i in range(1, abs(cmd.arity)))]
+    words = cmd.full_name.split("|")
+    return [*words, *(f"k{i}" for i in range(len(words), abs(cmd.arity)))]
+
+
+def _every_command() -> list[Command]:
+    return [c for cmd in unique_commands() for c in (cmd, *{id(s): s for s in cmd.subcommands.values()}.values())
+            if c.handler is not None]
 
 
 # Commands whose keys are found by keyword, numkeys, several specs or a getkeys proc; and variable lengths
@@ -91,11 +96,11 @@ MOVABLE = [
     ["bitfield", "k", "GET", "u8"], ["bitfield_ro", "k", "GET", "u8", "0"], ["bitop", "AND", "d", "a", "b"],
     ["pfmerge", "d", "a", "b"], ["pfcount", "a", "b"], ["getex", "k", "PERSIST"], ["xadd", "s", "*", "f", "v"],
     ["mset", "a", "1", "b", "2"], ["msetnx", "a", "1"], ["del", "a", "b", "c"], ["blpop", "a", "b", "0"],
-    ["object", "encoding", "k"], ["memory", "usage", "k"], ["xinfo", "stream", "s"], ["xgroup", "create", "s", "g", "$"],
+    ["memory", "usage", "k", "SAMPLES", "0"], ["xinfo", "stream", "s", "FULL"],
     ["spublish", "ch", "m"], ["ssubscribe", "a", "b"], ["sunsubscribe", "a"], ["time", "x"], ["ping", "x"],
     ["touch", "a", "b"], ["watch", "a", "b"],
 ]
-SIMPLE = [argv for name in PLAIN if (argv := _simple_argv(name)) is not None]
+SIMPLE = [argv for cmd in _every_command() if (argv := _simple_argv(cmd)) is not None]
 
 
 @pytest.mark.parametrize("argv", MOVABLE + SIMPLE, ids=lambda argv: " ".join(argv))
@@ -107,6 +112,6 @@ def test_getkeys_and_flags(diff, diff3, argv):
 
 def test_every_keyed_command_has_an_argv():
     """Each command with keys is exercised above, by its simple argv or an explicit one."""
-    covered = {argv[0] for argv in MOVABLE + SIMPLE}
-    keyed = {cmd.name for cmd in unique_commands() if cmd.handler is not None and cmd.has_keys}
+    covered = {argv[0] for argv in MOVABLE + SIMPLE} | {"|".join(argv[:2]) for argv in MOVABLE + SIMPLE}
+    keyed = {cmd.full_name for cmd in _every_command() if cmd.has_keys}
     assert keyed - covered == set()

@@ -62,7 +62,6 @@ NO_MULTI = "no_multi"
 ALLOW_BUSY = "allow_busy"
 
 
-
 @dataclass(frozen=True, slots=True)
 class Index:
     """begin_search by position: the search starts at argv[pos]."""
@@ -173,30 +172,26 @@ def _keyword_position(argv: list[bytes], begin: Keyword) -> int:
 
 def _legacy_range(specs: tuple[KeySpec, ...]) -> tuple[int, int, int, bool]:
     """(first, last, step, movablekeys) for COMMAND INFO, as Redis's populateCommandLegacyRangeSpec."""
-    if not specs:
-        return 0, 0, 0, False
-    movable = any(not isinstance(s.begin, Index) or not isinstance(s.find, Range) or "incomplete" in s.flags.split()
-                  for s in specs)
-    if len(specs) == 1 and not movable:
-        spec = specs[0]
-        pos, find = spec.begin.pos, spec.find  # type: ignore[union-attr]
-        return pos, find.lastkey + pos if find.lastkey >= 0 else find.lastkey, find.step, False  # type: ignore[union-attr]
-    first, last, prev_last = 1 << 31, 0, 0
-    for spec in specs:
-        begin, find = spec.begin, spec.find
-        if not isinstance(begin, Index) or not isinstance(find, Range):
-            continue
-        if find.step != 1 or (prev_last and prev_last != begin.pos - 1):
+    ranges = [(s.begin, s.find) for s in specs if isinstance(s.begin, Index) and isinstance(s.find, Range)]
+    movable = len(ranges) < len(specs) or any("incomplete" in s.flags.split() for s in specs)
+    if len(specs) == 1 and ranges:  # one range spec: taken as it is
+        begin, find = ranges[0]
+        return begin.pos, _absolute_last(begin, find), find.step, movable
+    first, last = 0, 0
+    for begin, find in ranges:
+        if find.step != 1 or (last and last != begin.pos - 1):  # not consecutive to the previous range
             movable = True
             continue
-        first = min(first, begin.pos)
-        absolute = find.lastkey + begin.pos if find.lastkey >= 0 else find.lastkey
-        last = max(last % (1 << 32), absolute % (1 << 32))  # C's unsigned comparison: -1 wins
-        last = last - (1 << 32) if last >= 1 << 31 else last
-        prev_last = last
-    if first == 1 << 31:
-        return 0, 0, 0, True
+        first = min(first, begin.pos) if first else begin.pos
+        # C's unsigned comparison: a last key counted from the end (negative) wins
+        last = max(last, _absolute_last(begin, find), key=lambda v: v % (1 << 32))
+    if not first:
+        return 0, 0, 0, bool(specs)
     return first, last, 1, movable
+
+
+def _absolute_last(begin: Index, find: Range) -> int:
+    return begin.pos + find.lastkey if find.lastkey >= 0 else find.lastkey
 
 
 def _default_key_flags(flags: frozenset[str]) -> str:
@@ -260,6 +255,10 @@ class Command:
         self.has_keys = bool(real) or self.key_spec is not None
         self._specs_first = bool(real) and not any("variable_flags" in s.flags.split() for s in self.key_specs)
         self._real_specs = tuple(real)
+        # one plain range (most commands): key_positions needs no search
+        only = real[0] if len(self.key_specs) == 1 and self._specs_first else None
+        self._plain_range = (self.first_key, self.last_key, self.key_step) if (
+            only is not None and isinstance(only.find, Range) and not only.find.limit and not self.movablekeys) else None
 
     def acl_categories(self) -> list[str]:
         """Explicit categories plus those Redis derives from the flags."""
@@ -275,6 +274,10 @@ class Command:
 
     def key_positions(self, argv: list[bytes]) -> list[int]:
         """Argument indexes that are keys (COMMAND GETKEYS, client tracking, later ACL and cluster routing)."""
+        if self._plain_range is not None:
+            first, last, step = self._plain_range
+            last = last if last >= 0 else len(argv) + last
+            return list(range(first, min(last, len(argv) - 1) + 1, step))
         return [pos for pos, _ in self.keys_and_flags(argv)]
 
     def keys_and_flags(self, argv: list[bytes]) -> list[tuple[int, str]]:
