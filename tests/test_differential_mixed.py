@@ -780,6 +780,48 @@ def tracking_campaign(steps: int, seed: int) -> int:
         dproc.terminate()
 
 
+def pipeline_campaign(rounds: int, seed: int) -> int:
+    """Whole sequences sent in one write (pipelined): every reply must still match Redis's."""
+    rng = random.Random(seed)
+    d = Draw.from_random(rng)
+    rport, dport, rproc, dproc = _servers()
+    found = 0
+    try:
+        diff = Differential(rport, dport)
+        for conn in (diff.redis, diff.dynamis):
+            conn.call("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        for _ in range(rounds):
+            reset(diff)
+            # no steps where keys expire for real: blocking timeouts in a pipeline make their timing differ
+            commands = [args for _ in range(rng.randint(5, 60)) for block in [step(d)] if SLEEP not in block
+                        for args in block]
+            payload = b"".join(encode_command(args) for args in commands)
+            replies = []
+            for conn in (diff.redis, diff.dynamis):
+                conn.send(payload)
+                replies.append([conn.read_reply()[0] for _ in commands])
+            queued, in_multi, problems = [], False, []
+            for args, e, a in zip(commands, *replies, strict=True):
+                why = mismatch(args, e, a, queued)
+                if why:
+                    problems.append(f"{args}: {why}")
+                name = args[0].upper()
+                if name == "MULTI":
+                    in_multi, queued = True, []
+                elif name in ("EXEC", "DISCARD"):
+                    in_multi = False
+                elif in_multi and e == b"+QUEUED\r\n":
+                    queued.append(args)
+            if problems:
+                found += 1
+                print("MISMATCH", problems[0][:800], "\n   sequence:", " | ".join(" ".join(c) for c in commands),
+                      flush=True)
+        return found
+    finally:
+        rproc.terminate()
+        dproc.terminate()
+
+
 def protocol_campaign(rounds: int, seed: int) -> int:
     """Random garbage after valid commands: same answer as Redis (modulo the error text's detail) or a close."""
     rng = random.Random(seed)
@@ -828,6 +870,8 @@ if __name__ == "__main__":
         CONFIG_STEPS = "config" in sys.argv
         print("distinct mismatches:", campaign(n, seed, resp=int(sys.argv[4]) if len(sys.argv) > 4 else 2,
                                                small="small" in sys.argv))
+    elif mode == "pipeline":
+        print("pipeline mismatches:", pipeline_campaign(n, seed))
     elif mode == "tracking":
         print("tracking mismatches:", tracking_campaign(n, seed))
     elif mode == "blocking":
