@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
@@ -13,6 +14,29 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import hiredis
+
+_STARTED: list[subprocess.Popen] = []
+
+
+@atexit.register
+def _reap_servers() -> None:
+    """Servers a failed test left running die with the test session, never outlive it."""
+    for proc in _STARTED:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+def _started(proc: subprocess.Popen, port: int) -> subprocess.Popen:
+    """Track `proc` and wait for it to listen on `port`; kill it if it never does."""
+    _STARTED.append(proc)
+    try:
+        wait_for_port(port, proc=proc)
+    except BaseException:
+        proc.kill()
+        proc.wait(10)
+        raise
+    return proc
 
 
 def free_port() -> int:
@@ -126,8 +150,7 @@ def start_redis_server(port: int) -> subprocess.Popen:
                              "--dir", scratch,
                              "--daemonize", "no", "--protected-mode", "no", "--enable-debug-command", "yes"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for_port(port, proc=proc)
-    return proc
+    return _started(proc, port)
 
 
 def start_dynamis(port: int, *args: str, data_dir: str | None = None, env: dict[str, str] | None = None,
@@ -138,8 +161,7 @@ def start_dynamis(port: int, *args: str, data_dir: str | None = None, env: dict[
         cmd += ["--dir", data_dir]
     cmd += list(args)
     proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, **popen)
-    wait_for_port(port, proc=proc)
-    return proc
+    return _started(proc, port)
 
 
 class Differential:
