@@ -139,6 +139,18 @@ class RawConnection:
         self.sock.close()
 
 
+def wait_blocked(conn: RawConnection, n: int = 1, timeout: float = 15.0) -> None:
+    """Wait until INFO on `conn`'s server counts `n` blocked clients (a waiter's command was really read)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        info = conn.call("INFO", "clients")
+        if f"blocked_clients:{n}\r\n".encode() in info:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{n} blocked clients expected:\n{info.decode()}")
+        time.sleep(0.005)
+
+
 def start_redis_server(port: int) -> subprocess.Popen:
     """The oracle: Debian's redis-server 7.0 with no persistence, on its own port."""
     binary = shutil.which("redis-server")

@@ -319,21 +319,22 @@ def _wait_for(predicate: Callable[[], bool], timeout: float = 5) -> None:
 
 def test_swapdb_away_unblocks_xreadgroup_differential(redis_oracle_port, server):
     """A stream swapped out of the db a consumer group reader waits on: -UNBLOCKED, as Redis 7.0."""
-    from tests.helpers import RawConnection, encode_command
+    from tests.helpers import RawConnection, encode_command, wait_blocked
 
     replies = []
     for port in (redis_oracle_port, server.port):
-        admin = RawConnection(port)
-        admin.call("SELECT", "9")
-        admin.call("FLUSHALL")
-        admin.call("XGROUP", "CREATE", "swapped", "g", "$", "MKSTREAM")
-        reader = RawConnection(port)
-        reader.call("SELECT", "9")
-        reader.send(encode_command(["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "swapped", ">"]))
-        time.sleep(0.2)
-        admin.call("SWAPDB", "9", "10")
-        replies.append(reader.read_reply()[0])
-        admin.call("FLUSHALL")
-        admin.close()
-        reader.close()
+        admin, reader = RawConnection(port), RawConnection(port)
+        try:
+            admin.call("SELECT", "9")
+            admin.call("FLUSHALL")
+            admin.call("XGROUP", "CREATE", "swapped", "g", "$", "MKSTREAM")
+            reader.call("SELECT", "9")
+            reader.send(encode_command(["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "swapped", ">"]))
+            wait_blocked(admin)  # SWAPDB before the read blocks would leave it waiting forever
+            admin.call("SWAPDB", "9", "10")
+            replies.append(reader.read_reply()[0])
+            admin.call("FLUSHALL")
+        finally:
+            admin.close()
+            reader.close()
     assert replies[0] == replies[1]

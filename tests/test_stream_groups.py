@@ -10,7 +10,7 @@ import time
 import pytest
 import redis
 
-from tests.helpers import RawConnection, encode_command
+from tests.helpers import RawConnection, encode_command, wait_blocked
 
 
 def _fill(r: redis.Redis, key: str, n: int) -> list[bytes]:
@@ -309,7 +309,7 @@ def test_wake_replies_match_redis(redis_oracle_port, server, case, resp):
             for args in setup:
                 admin.call(*args)
             waiter.send(encode_command(blocking))
-            time.sleep(0.1)
+            wait_blocked(admin)  # a write before the read blocks would change what the reader gets
             written = [admin.call(*args) for args in writes]
             replies.append((waiter.read_reply()[0], written))
         finally:
