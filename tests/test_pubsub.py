@@ -90,14 +90,28 @@ def test_pubsub_thread_delivers_in_order(server):
     ps.subscribe(**{"orders": lambda m: received.append(m["data"])})
     thread = ps.run_in_thread(sleep_time=0.01)
     pub = server.client()
-    time.sleep(0.1)
-    for i in range(100):
-        pub.publish("orders", str(i))
-    deadline = time.monotonic() + 5
-    while len(received) < 100 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    thread.stop()
+    try:
+        _wait_subscribed(pub, "orders")
+        for i in range(100):
+            pub.publish("orders", str(i))
+        deadline = time.monotonic() + 15
+        while len(received) < 100 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        # joined before `sub` is collected: its pool would close the socket under the running thread
+        thread.stop()
+        thread.join(15)
+        sub.close()
+        pub.close()
     assert received == [str(i).encode() for i in range(100)]
+
+
+def _wait_subscribed(client, channel: str, n: int = 1) -> None:
+    """A SUBSCRIBE sent on another connection has taken effect (a publish now reaches it)."""
+    deadline = time.monotonic() + 15
+    while client.pubsub_numsub(channel) != [(channel.encode(), n)]:
+        assert time.monotonic() < deadline, f"{channel} never got {n} subscribers"
+        time.sleep(0.005)
 
 
 async def test_asyncio_pubsub(server):
@@ -184,7 +198,7 @@ def test_slow_subscriber_is_disconnected_by_output_buffer_limit(server, r):
         slow = socket.create_connection(("127.0.0.1", server.port))
         slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         slow.sendall(encode_command(["SUBSCRIBE", "firehose"]))
-        time.sleep(0.1)
+        _wait_subscribed(r, "firehose")  # else the first PUBLISH reaches nobody and nothing is tested
         payload = b"x" * 10_000
         for _ in range(2000):  # ~20 MB offered; the subscriber never reads
             if r.publish("firehose", payload) == 0:
