@@ -1,4 +1,4 @@
-"""The command table against real Redis 7.0: COMMAND INFO of every command, GETKEYS/GETKEYSANDFLAGS of the keyed ones.
+"""The command table against real Redis 7.0: COMMAND INFO and DOCS of every command, GETKEYS of the keyed ones.
 
 COMMAND INFO carries what clients and proxies read from the table (arity, flags, first/last/step, ACL
 categories, tips, key specs); it is compared byte for byte, in RESP2 and RESP3. Redis lists a container's
@@ -115,3 +115,15 @@ def test_every_keyed_command_has_an_argv():
     covered = {argv[0] for argv in MOVABLE + SIMPLE} | {"|".join(argv[:2]) for argv in MOVABLE + SIMPLE}
     keyed = {cmd.full_name for cmd in _every_command() if cmd.has_keys}
     assert keyed - covered == set()
+
+
+def test_command_docs_fields_every_command(diff):
+    """COMMAND DOCS: summary, since, group and complexity are Redis's (arguments and history are not kept)."""
+    fields = (b"summary", b"since", b"group", b"complexity")
+    mismatched = []
+    for name in PLAIN + CONTAINERS + [s for s in SUBCOMMANDS if s not in ALLOWED]:
+        expected, actual = (parse(raw) for raw in diff.both("COMMAND", "DOCS", name))
+        want, got = (dict(zip(doc[1][::2], doc[1][1::2], strict=True)) for doc in (expected, actual))
+        if any(got.get(f) != want.get(f) for f in fields):
+            mismatched.append(name)
+    assert mismatched == []

@@ -195,7 +195,9 @@ def serve_ready_keys(keyspace: Keyspace) -> None:
 
 
 @command("unblock", -3, "admin noscript loading stale", categories="@connection", parent="client",
-         group="connection", since="5.0.0")
+         group="connection", since="5.0.0",
+         summary="Unblock a client blocked in a blocking command from a different connection",
+         complexity="O(log N) where N is the number of client connections")
 def client_unblock_command(client: Client, argv: list[bytes]) -> int:
     as_error = False
     if len(argv) == 4:

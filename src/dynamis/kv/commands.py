@@ -369,6 +369,12 @@ def command(
     return register
 
 
+def document_container(name: str, summary: str) -> None:
+    """COMMAND DOCS of a container command (OBJECT, XINFO ...), which has no declaration of its own."""
+    container = COMMANDS[name.encode()]
+    container.summary, container.complexity = summary, "Depends on subcommand."
+
+
 def lookup(argv: list[bytes]) -> Command | None:
     """Find the command (or subcommand) that `argv` names."""
     cmd = COMMANDS.get(argv[0]) or COMMANDS.get(argv[0].lower())

@@ -132,7 +132,7 @@ def _docs(cmd: Command) -> dict[bytes, object]:
     doc: dict[bytes, object] = {
         b"summary": cmd.summary.encode(),
         b"since": cmd.since.encode(),
-        b"group": cmd.group.encode(),
+        b"group": cmd.group.replace("_", "-").encode(),  # Redis names the group sorted-set in replies
     }
     if cmd.complexity:
         doc[b"complexity"] = cmd.complexity.encode()

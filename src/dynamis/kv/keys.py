@@ -22,7 +22,7 @@ from dynamis.kv.args import (
     scan_options,
 )
 from dynamis.kv.client import Client
-from dynamis.kv.commands import Index, KeySpec, command
+from dynamis.kv.commands import Index, KeySpec, command, document_container
 from dynamis.kv.glob import glob_matcher
 from dynamis.kv.keyspace import Database, lfu_counter, now_ms
 from dynamis.kv.protocol import OK, ReplyError
@@ -616,3 +616,6 @@ def flushall_command(client: Client, argv: list[bytes]) -> str:
          summary="Return the number of keys in the selected database", complexity="O(1)")
 def dbsize_command(client: Client, argv: list[bytes]) -> int:
     return len(client.db.data)
+
+
+document_container("object", "A container for object introspection commands")

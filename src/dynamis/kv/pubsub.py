@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dynamis.kv.client import Client
-from dynamis.kv.commands import Index, KeySpec, Range, command
+from dynamis.kv.commands import Index, KeySpec, Range, command, document_container
 from dynamis.kv.glob import glob_match
 from dynamis.kv.protocol import Push, Replies
 
@@ -118,46 +118,69 @@ def _unsubscribe(client: Client, names: list[bytes], kind: str) -> Replies:
     return replies
 
 
-@command("subscribe", -2, "pubsub noscript loading stale", group="pubsub", since="2.0.0")
+@command("subscribe", -2, "pubsub noscript loading stale", group="pubsub", since="2.0.0",
+         summary="Listen for messages published to the given channels",
+         complexity="O(N) where N is the number of channels to subscribe to.")
 def subscribe_command(client: Client, argv: list[bytes]) -> Replies:
     return _subscribe(client, argv[1:], "channel")
 
 
-@command("psubscribe", -2, "pubsub noscript loading stale", group="pubsub", since="2.0.0")
+@command("psubscribe", -2, "pubsub noscript loading stale", group="pubsub", since="2.0.0",
+         summary="Listen for messages published to channels matching the given patterns",
+         complexity="O(N) where N is the number of patterns the client is already subscribed "
+                    "to.")
 def psubscribe_command(client: Client, argv: list[bytes]) -> Replies:
     return _subscribe(client, argv[1:], "pattern")
 
 
 @command("ssubscribe", -2, "pubsub noscript loading stale", group="pubsub", since="7.0.0",
-         key_specs=(KeySpec("not_key", Index(1), Range(-1)),))
+         key_specs=(KeySpec("not_key", Index(1), Range(-1)),),
+         summary="Listen for messages published to the given shard channels",
+         complexity="O(N) where N is the number of shard channels to subscribe to.")
 def ssubscribe_command(client: Client, argv: list[bytes]) -> Replies:
     return _subscribe(client, argv[1:], "shard")
 
 
-@command("unsubscribe", -1, "pubsub noscript loading stale", group="pubsub", since="2.0.0")
+@command("unsubscribe", -1, "pubsub noscript loading stale", group="pubsub", since="2.0.0",
+         summary="Stop listening for messages posted to the given channels",
+         complexity="O(N) where N is the number of clients already subscribed to a channel.")
 def unsubscribe_command(client: Client, argv: list[bytes]) -> Replies:
     return _unsubscribe(client, argv[1:], "channel")
 
 
-@command("punsubscribe", -1, "pubsub noscript loading stale", group="pubsub", since="2.0.0")
+@command("punsubscribe", -1, "pubsub noscript loading stale", group="pubsub", since="2.0.0",
+         summary="Stop listening for messages posted to channels matching the given patterns",
+         complexity="O(N+M) where N is the number of patterns the client is already "
+                    "subscribed and M is the number of total patterns subscribed in the "
+                    "system (by any client).")
 def punsubscribe_command(client: Client, argv: list[bytes]) -> Replies:
     return _unsubscribe(client, argv[1:], "pattern")
 
 
 @command("sunsubscribe", -1, "pubsub noscript loading stale", group="pubsub", since="7.0.0",
-         key_specs=(KeySpec("not_key", Index(1), Range(-1)),))
+         key_specs=(KeySpec("not_key", Index(1), Range(-1)),),
+         summary="Stop listening for messages posted to the given shard channels",
+         complexity="O(N) where N is the number of clients already subscribed to a shard "
+                    "channel.")
 def sunsubscribe_command(client: Client, argv: list[bytes]) -> Replies:
     return _unsubscribe(client, argv[1:], "shard")
 
 
-@command("publish", 3, "pubsub loading stale fast may_replicate", group="pubsub", since="2.0.0")
+@command("publish", 3, "pubsub loading stale fast may_replicate", group="pubsub", since="2.0.0",
+         summary="Post a message to a channel",
+         complexity="O(N+M) where N is the number of clients subscribed to the receiving "
+                    "channel and M is the total number of subscribed patterns (by any "
+                    "client).")
 def publish_command(client: Client, argv: list[bytes]) -> int:
     return client.server.pubsub.publish(argv[1], argv[2])
 
 
 @command("spublish", 3, "pubsub loading stale fast may_replicate", group="pubsub",
          since="7.0.0",
-         key_specs=(KeySpec("not_key", Index(1)),))
+         key_specs=(KeySpec("not_key", Index(1)),),
+         summary="Post a message to a shard channel",
+         complexity="O(N) where N is the number of clients subscribed to the receiving shard "
+                    "channel.")
 def spublish_command(client: Client, argv: list[bytes]) -> int:
     return client.server.pubsub.publish_shard(argv[1], argv[2])
 
@@ -167,17 +190,26 @@ def _channels_matching(table: dict[bytes, dict[Client, None]], argv: list[bytes]
     return [name for name in table if pattern is None or glob_match(pattern, name)]
 
 
-@command("channels", -2, "pubsub loading stale", parent="pubsub", group="pubsub", since="2.8.0")
+@command("channels", -2, "pubsub loading stale", parent="pubsub", group="pubsub", since="2.8.0",
+         summary="List active channels",
+         complexity="O(N) where N is the number of active channels, and assuming constant "
+                    "time pattern matching (relatively short channels and patterns)")
 def pubsub_channels_command(client: Client, argv: list[bytes]) -> list[bytes]:
     return _channels_matching(client.server.pubsub.channels, argv)
 
 
-@command("shardchannels", -2, "pubsub loading stale", parent="pubsub", group="pubsub", since="7.0.0")
+@command("shardchannels", -2, "pubsub loading stale", parent="pubsub", group="pubsub", since="7.0.0",
+         summary="List active shard channels",
+         complexity="O(N) where N is the number of active shard channels, and assuming "
+                    "constant time pattern matching (relatively short shard channels).")
 def pubsub_shardchannels_command(client: Client, argv: list[bytes]) -> list[bytes]:
     return _channels_matching(client.server.pubsub.shard_channels, argv)
 
 
-@command("numsub", -2, "pubsub loading stale", parent="pubsub", group="pubsub", since="2.8.0")
+@command("numsub", -2, "pubsub loading stale", parent="pubsub", group="pubsub", since="2.8.0",
+         summary="Get the count of subscribers for channels",
+         complexity="O(N) for the NUMSUB subcommand, where N is the number of requested "
+                    "channels")
 def pubsub_numsub_command(client: Client, argv: list[bytes]) -> list[object]:
     channels = client.server.pubsub.channels
     out: list[object] = []
@@ -186,7 +218,10 @@ def pubsub_numsub_command(client: Client, argv: list[bytes]) -> list[object]:
     return out
 
 
-@command("shardnumsub", -2, "pubsub loading stale", parent="pubsub", group="pubsub", since="7.0.0")
+@command("shardnumsub", -2, "pubsub loading stale", parent="pubsub", group="pubsub", since="7.0.0",
+         summary="Get the count of subscribers for shard channels",
+         complexity="O(N) for the SHARDNUMSUB subcommand, where N is the number of requested "
+                    "shard channels")
 def pubsub_shardnumsub_command(client: Client, argv: list[bytes]) -> list[object]:
     channels = client.server.pubsub.shard_channels
     out: list[object] = []
@@ -195,7 +230,9 @@ def pubsub_shardnumsub_command(client: Client, argv: list[bytes]) -> list[object
     return out
 
 
-@command("numpat", 2, "pubsub loading stale", parent="pubsub", group="pubsub", since="2.8.0")
+@command("numpat", 2, "pubsub loading stale", parent="pubsub", group="pubsub", since="2.8.0",
+         summary="Get the count of unique patterns pattern subscriptions",
+         complexity="O(1)")
 def pubsub_numpat_command(client: Client, argv: list[bytes]) -> int:
     return len(client.server.pubsub.patterns)
 
@@ -218,6 +255,11 @@ _PUBSUB_HELP = [
 ]
 
 
-@command("help", 2, "loading stale", parent="pubsub", group="pubsub", since="6.2.0")
+@command("help", 2, "loading stale", parent="pubsub", group="pubsub", since="6.2.0",
+         summary="Show helpful text about the different subcommands",
+         complexity="O(1)")
 def pubsub_help_command(client: Client, argv: list[bytes]) -> list[str]:
     return list(_PUBSUB_HELP)
+
+
+document_container("pubsub", "A container for Pub/Sub commands")

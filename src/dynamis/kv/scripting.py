@@ -41,7 +41,7 @@ from dynamis import REDIS_VERSION
 from dynamis.kv import commands as cmdtable
 from dynamis.kv.args import NOT_INTEGER, int_arg
 from dynamis.kv.client import Client
-from dynamis.kv.commands import Index, Keynum, KeySpec, command
+from dynamis.kv.commands import Index, Keynum, KeySpec, command, document_container
 from dynamis.kv.glob import glob_match
 from dynamis.kv.protocol import (
     NULL_ARRAY,
@@ -1351,25 +1351,33 @@ _RO_KEYS_NOTED = KeySpec("RO access", Index(2), Keynum(),
 
 
 @command("eval", -3, "noscript stale skip_monitor no_mandatory_keys movablekeys", since="2.6.0",
-         **_SCRIPT_SPEC, key_specs=(_RW_KEYS_NOTED,))
+         **_SCRIPT_SPEC, key_specs=(_RW_KEYS_NOTED,),
+         summary="Execute a Lua script server side",
+         complexity="Depends on the script that is executed.")
 def eval_command(client: Client, argv: list[bytes]) -> Any:
     return _eval(client, argv, False, False)
 
 
 @command("evalsha", -3, "noscript stale skip_monitor no_mandatory_keys movablekeys", since="2.6.0",
-         **_SCRIPT_SPEC, key_specs=(_RW_KEYS,))
+         **_SCRIPT_SPEC, key_specs=(_RW_KEYS,),
+         summary="Execute a Lua script server side",
+         complexity="Depends on the script that is executed.")
 def evalsha_command(client: Client, argv: list[bytes]) -> Any:
     return _eval(client, argv, True, False)
 
 
 @command("eval_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys movablekeys", since="7.0.0",
-         **_SCRIPT_SPEC, key_specs=(_RO_KEYS_NOTED,))
+         **_SCRIPT_SPEC, key_specs=(_RO_KEYS_NOTED,),
+         summary="Execute a read-only Lua script server side",
+         complexity="Depends on the script that is executed.")
 def eval_ro_command(client: Client, argv: list[bytes]) -> Any:
     return _eval(client, argv, False, True)
 
 
 @command("evalsha_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys movablekeys", since="7.0.0",
-         **_SCRIPT_SPEC, key_specs=(_RO_KEYS,))
+         **_SCRIPT_SPEC, key_specs=(_RO_KEYS,),
+         summary="Execute a read-only Lua script server side",
+         complexity="Depends on the script that is executed.")
 def evalsha_ro_command(client: Client, argv: list[bytes]) -> Any:
     return _eval(client, argv, True, True)
 
@@ -1388,13 +1396,17 @@ def _fcall(client: Client, argv: list[bytes], is_ro: bool) -> Any:
 
 
 @command("fcall", -3, "noscript stale skip_monitor no_mandatory_keys movablekeys", since="7.0.0",
-         **_SCRIPT_SPEC, key_specs=(_RW_KEYS_NOTED,))
+         **_SCRIPT_SPEC, key_specs=(_RW_KEYS_NOTED,),
+         summary="Invoke a function",
+         complexity="Depends on the function that is executed.")
 def fcall_command(client: Client, argv: list[bytes]) -> Any:
     return _fcall(client, argv, False)
 
 
 @command("fcall_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys movablekeys", since="7.0.0",
-         **_SCRIPT_SPEC, key_specs=(_RO_KEYS_NOTED,))
+         **_SCRIPT_SPEC, key_specs=(_RO_KEYS_NOTED,),
+         summary="Invoke a read-only function",
+         complexity="Depends on the function that is executed.")
 def fcall_ro_command(client: Client, argv: list[bytes]) -> Any:
     return _fcall(client, argv, True)
 
@@ -1423,21 +1435,28 @@ _SCRIPT_HELP = [
 
 
 @command("load", 3, "noscript stale", parent="script", tips="request_policy:all_nodes response_policy:all_succeeded",
-         categories="@scripting", group="scripting", since="2.6.0")
+         categories="@scripting", group="scripting", since="2.6.0",
+         summary="Load the specified Lua script into the script cache.",
+         complexity="O(N) with N being the length in bytes of the script body.")
 def script_load_command(client: Client, argv: list[bytes]) -> bytes:
     sha, _, _ = scripting(client.server).script_for(argv[2])
     return sha.encode()
 
 
 @command("exists", -3, "noscript", parent="script", tips="request_policy:all_shards response_policy:agg_logical_and",
-         categories="@scripting", group="scripting", since="2.6.0")
+         categories="@scripting", group="scripting", since="2.6.0",
+         summary="Check existence of scripts in the script cache.",
+         complexity="O(N) with N being the number of scripts to check (so checking a single "
+                    "script is an O(1) operation).")
 def script_exists_command(client: Client, argv: list[bytes]) -> list[int]:
     scripts = scripting(client.server).scripts
     return [1 if a.lower() in scripts else 0 for a in argv[2:]]
 
 
 @command("flush", -2, "noscript", parent="script", tips="request_policy:all_nodes response_policy:all_succeeded",
-         categories="@scripting", group="scripting", since="2.6.0")
+         categories="@scripting", group="scripting", since="2.6.0",
+         summary="Remove all the scripts from the script cache.",
+         complexity="O(N) with N being the number of scripts in cache")
 def script_flush_command(client: Client, argv: list[bytes]) -> str:
     if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"sync", b"async")):
         raise ReplyError("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
@@ -1447,12 +1466,16 @@ def script_flush_command(client: Client, argv: list[bytes]) -> str:
 
 @command("kill", 2, "noscript allow_busy", parent="script", tips="request_policy:all_shards response_policy:one_succeeded",
          categories="@scripting", group="scripting",
-         since="2.6.0")
+         since="2.6.0",
+         summary="Kill the script currently in execution.",
+         complexity="O(1)")
 def script_kill_command(client: Client, argv: list[bytes]) -> Any:
     return scripting(client.server).kill(True)
 
 
-@command("help", 2, "loading stale", parent="script", categories="@scripting", group="scripting", since="5.0.0")
+@command("help", 2, "loading stale", parent="script", categories="@scripting", group="scripting", since="5.0.0",
+         summary="Show helpful text about the different subcommands",
+         complexity="O(1)")
 def script_help_command(client: Client, argv: list[bytes]) -> list[str]:
     return _SCRIPT_HELP
 
@@ -1506,7 +1529,9 @@ _FUNCTION_HELP = [
 
 @command("load", -3, "write denyoom noscript", parent="function", tips="request_policy:all_shards response_policy:all_succeeded",
          categories="@scripting", group="scripting",
-         since="7.0.0")
+         since="7.0.0",
+         summary="Create a function with the given arguments (name, code, description)",
+         complexity="O(1) (considering compilation time is redundant)")
 def function_load_command(client: Client, argv: list[bytes]) -> bytes:
     replace = False
     i = 2
@@ -1525,7 +1550,9 @@ def function_load_command(client: Client, argv: list[bytes]) -> bytes:
 
 @command("delete", 3, "write noscript", parent="function", tips="request_policy:all_shards response_policy:all_succeeded",
          categories="@scripting", group="scripting",
-         since="7.0.0")
+         since="7.0.0",
+         summary="Delete a function by name",
+         complexity="O(1)")
 def function_delete_command(client: Client, argv: list[bytes]) -> str:
     state = scripting(client.server)
     name = argv[2].decode("utf-8", "surrogateescape")
@@ -1539,7 +1566,9 @@ def function_delete_command(client: Client, argv: list[bytes]) -> str:
 
 @command("flush", -2, "write noscript", parent="function", tips="request_policy:all_shards response_policy:all_succeeded",
          categories="@scripting", group="scripting",
-         since="7.0.0")
+         since="7.0.0",
+         summary="Deleting all functions",
+         complexity="O(N) where N is the number of functions deleted")
 def function_flush_command(client: Client, argv: list[bytes]) -> str:
     if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"sync", b"async")):
         raise ReplyError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
@@ -1549,7 +1578,9 @@ def function_flush_command(client: Client, argv: list[bytes]) -> str:
 
 
 @command("list", -2, "noscript", parent="function", tips="nondeterministic_output_order",
-         categories="@scripting", group="scripting", since="7.0.0")
+         categories="@scripting", group="scripting", since="7.0.0",
+         summary="List information about all the functions",
+         complexity="O(N) where N is the number of functions")
 def function_list_command(client: Client, argv: list[bytes]) -> Any:
     with_code = False
     pattern = None
@@ -1582,7 +1613,10 @@ def function_list_command(client: Client, argv: list[bytes]) -> Any:
 
 @command("stats", 2, "noscript allow_busy", parent="function", tips="nondeterministic_output request_policy:all_shards response_policy:special",
          categories="@scripting", group="scripting",
-         since="7.0.0")
+         since="7.0.0",
+         summary="Return information about the function currently running (name, description,"
+                 " duration)",
+         complexity="O(1)")
 def function_stats_command(client: Client, argv: list[bytes]) -> Any:
     state = scripting(client.server)
     ctx = state.running if client.server.busy_script is not None else None
@@ -1599,13 +1633,17 @@ def function_stats_command(client: Client, argv: list[bytes]) -> Any:
 
 @command("kill", 2, "noscript allow_busy", parent="function", tips="request_policy:all_shards response_policy:one_succeeded",
          categories="@scripting", group="scripting",
-         since="7.0.0")
+         since="7.0.0",
+         summary="Kill the function currently in execution.",
+         complexity="O(1)")
 def function_kill_command(client: Client, argv: list[bytes]) -> Any:
     return scripting(client.server).kill(False)
 
 
 @command("help", 2, "loading stale", parent="function", categories="@scripting", group="scripting",
-         since="7.0.0")
+         since="7.0.0",
+         summary="Show helpful text about the different subcommands",
+         complexity="O(1)")
 def function_help_command(client: Client, argv: list[bytes]) -> list[str]:
     return _FUNCTION_HELP
 
@@ -1800,7 +1838,9 @@ def lzf_decompress(data: bytes, expected: int) -> bytes:
     return bytes(out)
 
 
-@command("dump", 2, "noscript", parent="function", categories="@scripting", group="scripting", since="7.0.0")
+@command("dump", 2, "noscript", parent="function", categories="@scripting", group="scripting", since="7.0.0",
+         summary="Dump all functions into a serialized binary payload",
+         complexity="O(N) where N is the number of functions")
 def function_dump_command(client: Client, argv: list[bytes]) -> bytes:
     payload = bytearray()
     compress = client.server.config["rdbcompression"]
@@ -1814,7 +1854,9 @@ def function_dump_command(client: Client, argv: list[bytes]) -> bytes:
 
 @command("restore", -3, "write denyoom noscript", parent="function", tips="request_policy:all_shards response_policy:all_succeeded",
          categories="@scripting", group="scripting",
-         since="7.0.0")
+         since="7.0.0",
+         summary="Restore all the functions on the given payload",
+         complexity="O(N) where N is the number of functions on the payload")
 def function_restore_command(client: Client, argv: list[bytes]) -> str:
     policy = b"append"
     if len(argv) > 4:
@@ -1858,3 +1900,7 @@ def function_restore_command(client: Client, argv: list[bytes]) -> str:
     state._index_functions()
     client.server.keyspace.dirty += 1
     return OK
+
+
+document_container("script", "A container for Lua scripts management commands")
+document_container("function", "A container for function commands")

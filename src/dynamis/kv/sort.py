@@ -257,7 +257,11 @@ _STORE_KEYS = KeySpec("OW update", UNKNOWN, UNKNOWN, notes="For the optional STO
 
 @command("sort", -2, "write denyoom movablekeys", categories="@set @sortedset @list @dangerous",
          group="generic", key_spec=sort_keys,
-         key_specs=(KeySpec("RO access", Index(1)), _BY_GET_KEYS, _STORE_KEYS))
+         key_specs=(KeySpec("RO access", Index(1)), _BY_GET_KEYS, _STORE_KEYS),
+         summary="Sort the elements in a list, set or sorted set",
+         complexity="O(N+M*log(M)) where N is the number of elements in the list or set to "
+                    "sort, and M the number of returned elements. When the elements are not "
+                    "sorted, complexity is O(N).")
 def sort_command(client: Client, argv: list[bytes]) -> object:
     return _sort(client, argv, readonly=False)
 
@@ -269,6 +273,10 @@ def _sort_ro_keys(argv: list[bytes]) -> list[tuple[int, str]]:
 
 @command("sort_ro", -2, "readonly movablekeys", categories="@set @sortedset @list @dangerous",
          group="generic", since="7.0.0", key_spec=_sort_ro_keys,
-         key_specs=(KeySpec("RO access", Index(1)), _BY_GET_KEYS))
+         key_specs=(KeySpec("RO access", Index(1)), _BY_GET_KEYS),
+         summary="Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
+         complexity="O(N+M*log(M)) where N is the number of elements in the list or set to "
+                    "sort, and M the number of returned elements. When the elements are not "
+                    "sorted, complexity is O(N).")
 def sort_ro_command(client: Client, argv: list[bytes]) -> object:
     return _sort(client, argv, readonly=True)

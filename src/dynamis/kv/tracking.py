@@ -146,7 +146,9 @@ class Tracking:
 
 
 @command("tracking", -3, "noscript loading stale", parent="client", categories="@connection",
-         group="connection", since="6.0.0")
+         group="connection", since="6.0.0",
+         summary="Enable or disable server assisted client side caching support",
+         complexity="O(1). Some options may introduce additional complexity.")
 def client_tracking_command(client: Client, argv: list[bytes]) -> str:
     mode = argv[2].lower()
     redirect = 0
@@ -234,7 +236,9 @@ def _check_prefix_collisions(existing: list[bytes], new: list[bytes]) -> None:
 
 
 @command("caching", 3, "noscript loading stale", parent="client", categories="@connection",
-         group="connection", since="6.0.0")
+         group="connection", since="6.0.0",
+         summary="Instruct the server about tracking or not keys in the next request",
+         complexity="O(1)")
 def client_caching_command(client: Client, argv: list[bytes]) -> str:
     if not client.tracking or not (client.tracking_optin or client.tracking_optout):
         raise ReplyError("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN "
@@ -254,13 +258,18 @@ def client_caching_command(client: Client, argv: list[bytes]) -> str:
 
 
 @command("getredir", 2, "noscript loading stale", parent="client", categories="@connection",
-         group="connection", since="6.0.0")
+         group="connection", since="6.0.0",
+         summary="Get tracking notifications redirection client ID if any",
+         complexity="O(1)")
 def client_getredir_command(client: Client, argv: list[bytes]) -> int:
     return client.tracking_redirect if client.tracking else -1
 
 
 @command("trackinginfo", 2, "noscript loading stale", parent="client", categories="@connection",
-         group="connection", since="6.2.0")
+         group="connection", since="6.2.0",
+         summary="Return information about server assisted client side caching for the "
+                 "current connection",
+         complexity="O(1)")
 def client_trackinginfo_command(client: Client, argv: list[bytes]) -> dict[bytes, object]:
     flags: list[bytes] = []
     if not client.tracking:

@@ -14,7 +14,9 @@ from dynamis.kv.protocol import NULL_ARRAY, OK, ReplyError
 
 
 @command("multi", 1, "noscript loading stale fast allow_busy", categories="@transaction", group="transactions",
-         since="1.2.0")
+         since="1.2.0",
+         summary="Mark the start of a transaction block",
+         complexity="O(1)")
 def multi_command(client: Client, argv: list[bytes]) -> str:
     if client.multi is not None:
         raise ReplyError("ERR MULTI calls can not be nested")
@@ -30,7 +32,9 @@ def _end_transaction(client: Client) -> None:
 
 
 @command("discard", 1, "noscript loading stale fast allow_busy", categories="@transaction",
-         group="transactions", since="2.0.0")
+         group="transactions", since="2.0.0",
+         summary="Discard all commands issued after MULTI",
+         complexity="O(N), when N is the number of queued commands")
 def discard_command(client: Client, argv: list[bytes]) -> str:
     if client.multi is None:
         raise ReplyError("ERR DISCARD without MULTI")
@@ -50,7 +54,9 @@ def _watched_key_expired(client: Client) -> bool:
 
 
 @command("exec", 1, "noscript loading stale skip_slowlog", categories="@transaction", group="transactions",
-         since="1.2.0")
+         since="1.2.0",
+         summary="Execute all commands issued after MULTI",
+         complexity="Depends on commands in the transaction")
 def exec_command(client: Client, argv: list[bytes]) -> object:
     if client.multi is None:
         raise ReplyError("ERR EXEC without MULTI")
@@ -74,7 +80,9 @@ def exec_command(client: Client, argv: list[bytes]) -> object:
 
 
 @command("watch", -2, "noscript loading stale fast allow_busy", keys=(1, -1, 1), categories="@transaction",
-         group="transactions", since="2.2.0")
+         group="transactions", since="2.2.0",
+         summary="Watch the given keys to determine execution of the MULTI/EXEC block",
+         complexity="O(1) for every key.")
 def watch_command(client: Client, argv: list[bytes]) -> str:
     if client.multi is not None:
         raise ReplyError("ERR WATCH inside MULTI is not allowed")
@@ -92,7 +100,9 @@ def watch_command(client: Client, argv: list[bytes]) -> str:
 
 
 @command("unwatch", 1, "noscript loading stale fast allow_busy", categories="@transaction",
-         group="transactions", since="2.2.0")
+         group="transactions", since="2.2.0",
+         summary="Forget about all watched keys",
+         complexity="O(1)")
 def unwatch_command(client: Client, argv: list[bytes]) -> str:
     client.server.unwatch(client)
     return OK

@@ -101,7 +101,9 @@ def _range_unit(arg: bytes) -> bool:
 # -- SETBIT / GETBIT -------------------------------------------------------------------------
 
 @command("setbit", 4, "write denyoom", keys=(1, 1, 1), categories="@bitmap", group="bitmap", since="2.2.0",
-         key_flags="RW access update")
+         key_flags="RW access update",
+         summary="Sets or clears the bit at offset in the string value stored at key",
+         complexity="O(1)")
 def setbit_command(client: Client, argv: list[bytes]) -> int:
     offset = _bit_offset(client, argv[2])
     on = parse_int64(argv[3])
@@ -121,7 +123,9 @@ def setbit_command(client: Client, argv: list[bytes]) -> int:
     return old
 
 
-@command("getbit", 3, "readonly fast", keys=(1, 1, 1), categories="@bitmap", group="bitmap", since="2.2.0")
+@command("getbit", 3, "readonly fast", keys=(1, 1, 1), categories="@bitmap", group="bitmap", since="2.2.0",
+         summary="Returns the bit value at offset in the string value stored at key",
+         complexity="O(1)")
 def getbit_command(client: Client, argv: list[bytes]) -> int:
     offset = _bit_offset(client, argv[2])
     value = string_value(client.db, argv[1])
@@ -133,7 +137,9 @@ def getbit_command(client: Client, argv: list[bytes]) -> int:
 
 # -- BITCOUNT / BITPOS -----------------------------------------------------------------------
 
-@command("bitcount", -2, "readonly", keys=(1, 1, 1), categories="@bitmap", group="bitmap", since="2.6.0")
+@command("bitcount", -2, "readonly", keys=(1, 1, 1), categories="@bitmap", group="bitmap", since="2.6.0",
+         summary="Count set bits in a string",
+         complexity="O(N)")
 def bitcount_command(client: Client, argv: list[bytes]) -> int:
     value = string_value(client.db, argv[1])
     if value is None:
@@ -169,7 +175,9 @@ def _clamp_range(start: int, end: int, total: int) -> tuple[int, int]:
     return start, min(end, total - 1)
 
 
-@command("bitpos", -3, "readonly", keys=(1, 1, 1), categories="@bitmap", group="bitmap", since="2.8.7")
+@command("bitpos", -3, "readonly", keys=(1, 1, 1), categories="@bitmap", group="bitmap", since="2.8.7",
+         summary="Find first bit set or clear in a string",
+         complexity="O(N)")
 def bitpos_command(client: Client, argv: list[bytes]) -> int:
     bit = int_arg(argv[2])
     if bit not in (0, 1):
@@ -235,7 +243,9 @@ def _bitpos_bits(value: bytes | bytearray, start: int, end: int, bit: int) -> tu
 # -- BITOP -----------------------------------------------------------------------------------
 
 @command("bitop", -4, "write denyoom", categories="@bitmap", group="bitmap", since="2.6.0",
-         key_specs=(KeySpec("OW update", Index(2)), KeySpec("RO access", Index(3), Range(-1))))
+         key_specs=(KeySpec("OW update", Index(2)), KeySpec("RO access", Index(3), Range(-1))),
+         summary="Perform bitwise operations between strings",
+         complexity="O(N)")
 def bitop_command(client: Client, argv: list[bytes]) -> int:
     op = argv[1].lower()
     if op not in (b"and", b"or", b"xor", b"not"):
@@ -442,12 +452,17 @@ def _bitfield_keys(argv: list[bytes]) -> list[tuple[int, str]]:
 @command("bitfield", -2, "write denyoom", categories="@bitmap", group="bitmap", since="3.2.0",
          key_spec=_bitfield_keys,
          key_specs=(KeySpec("RW access update variable_flags", Index(1),
-                            notes="This command allows both access and modification of the key"),))
+                            notes="This command allows both access and modification of the key"),),
+         summary="Perform arbitrary bitfield integer operations on strings",
+         complexity="O(1) for each subcommand specified")
 def bitfield_command(client: Client, argv: list[bytes]) -> list[int | None]:
     return _bitfield(client, argv, readonly_command=False)
 
 
-@command("bitfield_ro", -2, "readonly fast", keys=(1, 1, 1), categories="@bitmap", group="bitmap", since="6.0.0")
+@command("bitfield_ro", -2, "readonly fast", keys=(1, 1, 1), categories="@bitmap", group="bitmap", since="6.0.0",
+         summary="Perform arbitrary bitfield integer operations on strings. Read-only variant"
+                 " of BITFIELD",
+         complexity="O(1) for each subcommand specified")
 def bitfield_ro_command(client: Client, argv: list[bytes]) -> list[int | None]:
     return _bitfield(client, argv, readonly_command=True)
 

@@ -299,7 +299,11 @@ def _coordinate(client: Client, value: float) -> Any:
 
 # -- commands --------------------------------------------------------------------------------
 
-@command("geoadd", -5, "write denyoom", keys=(1, 1, 1), categories="@geo", group="geo", since="3.2.0")
+@command("geoadd", -5, "write denyoom", keys=(1, 1, 1), categories="@geo", group="geo", since="3.2.0",
+         summary="Add one or more geospatial items in the geospatial index represented using "
+                 "a sorted set",
+         complexity="O(log(N)) for each item added, where N is the number of elements in the "
+                    "sorted set.")
 def geoadd_command(client: Client, argv: list[bytes]) -> Any:
     flags = {b"nx": False, b"xx": False, b"ch": False}
     idx = 2
@@ -439,7 +443,12 @@ def _georadius(client: Client, argv: list[bytes], src_index: int, flags: int) ->
 @command("georadius", -6, "write denyoom movablekeys", categories="@geo", group="geo",
          since="3.2.0",
          key_specs=(KeySpec("RO access", Index(1)), KeySpec("OW update", Keyword("STORE", 6)),
-                    KeySpec("OW update", Keyword("STOREDIST", 6))))
+                    KeySpec("OW update", Keyword("STOREDIST", 6))),
+         summary="Query a sorted set representing a geospatial index to fetch members "
+                 "matching a given maximum distance from a point",
+         complexity="O(N+log(M)) where N is the number of elements inside the bounding box of"
+                    " the circular area delimited by center and radius and M is the number of"
+                    " items inside the index.")
 def georadius_command(client: Client, argv: list[bytes]) -> Any:
     return _georadius(client, argv, 1, RADIUS_COORDS)
 
@@ -447,33 +456,58 @@ def georadius_command(client: Client, argv: list[bytes]) -> Any:
 @command("georadiusbymember", -5, "write denyoom movablekeys", categories="@geo", group="geo",
          since="3.2.0",
          key_specs=(KeySpec("RO access", Index(1)), KeySpec("OW update", Keyword("STORE", 5)),
-                    KeySpec("OW update", Keyword("STOREDIST", 5))))
+                    KeySpec("OW update", Keyword("STOREDIST", 5))),
+         summary="Query a sorted set representing a geospatial index to fetch members "
+                 "matching a given maximum distance from a member",
+         complexity="O(N+log(M)) where N is the number of elements inside the bounding box of"
+                    " the circular area delimited by center and radius and M is the number of"
+                    " items inside the index.")
 def georadiusbymember_command(client: Client, argv: list[bytes]) -> Any:
     return _georadius(client, argv, 1, RADIUS_MEMBER)
 
 
-@command("georadius_ro", -6, "readonly", keys=(1, 1, 1), categories="@geo", group="geo", since="3.2.10")
+@command("georadius_ro", -6, "readonly", keys=(1, 1, 1), categories="@geo", group="geo", since="3.2.10",
+         summary="A read-only variant for GEORADIUS",
+         complexity="O(N+log(M)) where N is the number of elements inside the bounding box of"
+                    " the circular area delimited by center and radius and M is the number of"
+                    " items inside the index.")
 def georadius_ro_command(client: Client, argv: list[bytes]) -> Any:
     return _georadius(client, argv, 1, RADIUS_COORDS | NOSTORE)
 
 
-@command("georadiusbymember_ro", -5, "readonly", keys=(1, 1, 1), categories="@geo", group="geo", since="3.2.10")
+@command("georadiusbymember_ro", -5, "readonly", keys=(1, 1, 1), categories="@geo", group="geo", since="3.2.10",
+         summary="A read-only variant for GEORADIUSBYMEMBER",
+         complexity="O(N+log(M)) where N is the number of elements inside the bounding box of"
+                    " the circular area delimited by center and radius and M is the number of"
+                    " items inside the index.")
 def georadiusbymember_ro_command(client: Client, argv: list[bytes]) -> Any:
     return _georadius(client, argv, 1, RADIUS_MEMBER | NOSTORE)
 
 
-@command("geosearch", -7, "readonly", keys=(1, 1, 1), categories="@geo", group="geo", since="6.2.0")
+@command("geosearch", -7, "readonly", keys=(1, 1, 1), categories="@geo", group="geo", since="6.2.0",
+         summary="Query a sorted set representing a geospatial index to fetch members inside "
+                 "an area of a box or a circle.",
+         complexity="O(N+log(M)) where N is the number of elements in the grid-aligned "
+                    "bounding box area around the shape provided as the filter and M is the "
+                    "number of items inside the shape")
 def geosearch_command(client: Client, argv: list[bytes]) -> Any:
     return _georadius(client, argv, 1, SEARCH)
 
 
 @command("geosearchstore", -8, "write denyoom", categories="@geo", group="geo", since="6.2.0",
-         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2))))
+         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2))),
+         summary="Query a sorted set representing a geospatial index to fetch members inside "
+                 "an area of a box or a circle, and store the result in another key.",
+         complexity="O(N+log(M)) where N is the number of elements in the grid-aligned "
+                    "bounding box area around the shape provided as the filter and M is the "
+                    "number of items inside the shape")
 def geosearchstore_command(client: Client, argv: list[bytes]) -> Any:
     return _georadius(client, argv, 2, SEARCH | SEARCHSTORE)
 
 
-@command("geopos", -2, "readonly", keys=(1, 1, 1), categories="@geo", group="geo", since="3.2.0")
+@command("geopos", -2, "readonly", keys=(1, 1, 1), categories="@geo", group="geo", since="3.2.0",
+         summary="Returns longitude and latitude of members of a geospatial index",
+         complexity="O(N) where N is the number of members requested.")
 def geopos_command(client: Client, argv: list[bytes]) -> list[Any]:
     zs = client.db.lookup_typed(argv[1], SortedSet)
     out: list[Any] = []
@@ -487,7 +521,9 @@ def geopos_command(client: Client, argv: list[bytes]) -> list[Any]:
     return out
 
 
-@command("geodist", -4, "readonly", keys=(1, 1, 1), categories="@geo", group="geo", since="3.2.0")
+@command("geodist", -4, "readonly", keys=(1, 1, 1), categories="@geo", group="geo", since="3.2.0",
+         summary="Returns the distance between two members of a geospatial index",
+         complexity="O(log(N))")
 def geodist_command(client: Client, argv: list[bytes]) -> bytes | None:
     if len(argv) > 5:
         raise SYNTAX
@@ -502,7 +538,10 @@ def geodist_command(client: Client, argv: list[bytes]) -> bytes | None:
     return b"%.4f" % (geo_distance(lon1, lat1, lon2, lat2) / conversion)
 
 
-@command("geohash", -2, "readonly", keys=(1, 1, 1), categories="@geo", group="geo", since="3.2.0")
+@command("geohash", -2, "readonly", keys=(1, 1, 1), categories="@geo", group="geo", since="3.2.0",
+         summary="Returns members of a geospatial index as standard geohash strings",
+         complexity="O(log(N)) for each member requested, where N is the number of elements "
+                    "in the sorted set.")
 def geohash_command(client: Client, argv: list[bytes]) -> list[bytes | None]:
     zs = client.db.lookup_typed(argv[1], SortedSet)
     out: list[bytes | None] = []

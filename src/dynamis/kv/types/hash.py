@@ -90,19 +90,26 @@ def _hset(client: Client, argv: list[bytes]) -> int:
     return added
 
 
-@command("hset", -4, "write denyoom fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+@command("hset", -4, "write denyoom fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0",
+         summary="Set the string value of a hash field",
+         complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs"
+                    " when the command is called with multiple field/value pairs.")
 def hset_command(client: Client, argv: list[bytes]) -> int:
     return _hset(client, argv)
 
 
-@command("hmset", -4, "write denyoom fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+@command("hmset", -4, "write denyoom fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0",
+         summary="Set multiple hash fields to multiple values",
+         complexity="O(N) where N is the number of fields being set.")
 def hmset_command(client: Client, argv: list[bytes]) -> str:
     _hset(client, argv)
     return OK
 
 
 @command("hsetnx", 4, "write denyoom fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0",
-         key_flags="RW insert")
+         key_flags="RW insert",
+         summary="Set the value of a hash field, only if the field does not exist",
+         complexity="O(1)")
 def hsetnx_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     h = _lookup_or_new(db, argv[1])
@@ -114,7 +121,9 @@ def hsetnx_command(client: Client, argv: list[bytes]) -> int:
 
 
 @command("hdel", -3, "write fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0",
-         key_flags="RW delete")
+         key_flags="RW delete",
+         summary="Delete one or more hash fields",
+         complexity="O(N) where N is the number of fields to be removed.")
 def hdel_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     key = argv[1]
@@ -140,7 +149,9 @@ def hdel_command(client: Client, argv: list[bytes]) -> int:
 
 
 @command("hincrby", 4, "write denyoom fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0",
-         key_flags="RW access update")
+         key_flags="RW access update",
+         summary="Increment the integer value of a hash field by the given number",
+         complexity="O(1)")
 def hincrby_command(client: Client, argv: list[bytes]) -> int:
     increment = int_arg(argv[3])
     db = client.db
@@ -160,7 +171,9 @@ def hincrby_command(client: Client, argv: list[bytes]) -> int:
 
 
 @command("hincrbyfloat", 4, "write denyoom fast", keys=(1, 1, 1), categories="@hash", group="hash",
-         since="2.6.0", key_flags="RW access update")
+         since="2.6.0", key_flags="RW access update",
+         summary="Increment the float value of a hash field by the given amount",
+         complexity="O(1)")
 def hincrbyfloat_command(client: Client, argv: list[bytes]) -> bytes:
     increment = parse_long_double(argv[3])
     if increment is None:
@@ -177,13 +190,17 @@ def hincrbyfloat_command(client: Client, argv: list[bytes]) -> bytes:
 
 # -- reads -----------------------------------------------------------------------------------
 
-@command("hget", 3, "readonly fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+@command("hget", 3, "readonly fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0",
+         summary="Get the value of a hash field",
+         complexity="O(1)")
 def hget_command(client: Client, argv: list[bytes]) -> bytes | None:
     h = _lookup(client.db, argv[1])
     return None if h is None else h.get(argv[2])
 
 
-@command("hmget", -3, "readonly fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0")
+@command("hmget", -3, "readonly fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0",
+         summary="Get the values of all the given hash fields",
+         complexity="O(N) where N is the number of fields being requested.")
 def hmget_command(client: Client, argv: list[bytes]) -> list[bytes | None]:
     h = _lookup(client.db, argv[1])
     if h is None:
@@ -193,41 +210,53 @@ def hmget_command(client: Client, argv: list[bytes]) -> list[bytes | None]:
 
 
 @command("hgetall", 2, "readonly", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0",
-         tips="nondeterministic_output_order")
+         tips="nondeterministic_output_order",
+         summary="Get all the fields and values in a hash",
+         complexity="O(N) where N is the size of the hash.")
 def hgetall_command(client: Client, argv: list[bytes]) -> dict[bytes, bytes]:
     h = _lookup(client.db, argv[1])
     return {} if h is None else dict(h)
 
 
 @command("hkeys", 2, "readonly", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0",
-         tips="nondeterministic_output_order")
+         tips="nondeterministic_output_order",
+         summary="Get all the fields in a hash",
+         complexity="O(N) where N is the size of the hash.")
 def hkeys_command(client: Client, argv: list[bytes]) -> list[bytes]:
     h = _lookup(client.db, argv[1])
     return [] if h is None else list(h)
 
 
 @command("hvals", 2, "readonly", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0",
-         tips="nondeterministic_output_order")
+         tips="nondeterministic_output_order",
+         summary="Get all the values in a hash",
+         complexity="O(N) where N is the size of the hash.")
 def hvals_command(client: Client, argv: list[bytes]) -> list[bytes]:
     h = _lookup(client.db, argv[1])
     return [] if h is None else list(h.values())
 
 
 @command("hexists", 3, "readonly fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0",
-         key_flags="RO")
+         key_flags="RO",
+         summary="Determine if a hash field exists",
+         complexity="O(1)")
 def hexists_command(client: Client, argv: list[bytes]) -> int:
     h = _lookup(client.db, argv[1])
     return int(h is not None and argv[2] in h)
 
 
-@command("hlen", 2, "readonly fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0", key_flags="RO")
+@command("hlen", 2, "readonly fast", keys=(1, 1, 1), categories="@hash", group="hash", since="2.0.0", key_flags="RO",
+         summary="Get the number of fields in a hash",
+         complexity="O(1)")
 def hlen_command(client: Client, argv: list[bytes]) -> int:
     h = _lookup(client.db, argv[1])
     return 0 if h is None else len(h)
 
 
 @command("hstrlen", 3, "readonly fast", keys=(1, 1, 1), categories="@hash", group="hash", since="3.2.0",
-         key_flags="RO")
+         key_flags="RO",
+         summary="Get the length of the value of a hash field",
+         complexity="O(1)")
 def hstrlen_command(client: Client, argv: list[bytes]) -> int:
     h = _lookup(client.db, argv[1])
     value = None if h is None else h.get(argv[2])
@@ -240,7 +269,9 @@ _HALF_LONG = (2**63 - 1) // 2
 
 
 @command("hrandfield", -2, "readonly", keys=(1, 1, 1), categories="@hash", group="hash", since="6.2.0",
-         tips="nondeterministic_output")
+         tips="nondeterministic_output",
+         summary="Get one or multiple random fields from a hash",
+         complexity="O(N) where N is the number of fields returned")
 def hrandfield_command(client: Client, argv: list[bytes]) -> object:
     if len(argv) == 2:
         h = _lookup(client.db, argv[1])
@@ -282,7 +313,11 @@ def hrandfield_command(client: Client, argv: list[bytes]) -> object:
 # -- HSCAN -----------------------------------------------------------------------------------
 
 @command("hscan", -3, "readonly", keys=(1, 1, 1), categories="@hash", group="hash", since="2.8.0",
-         tips="nondeterministic_output")
+         tips="nondeterministic_output",
+         summary="Incrementally iterate hash fields and associated values",
+         complexity="O(1) for every call. O(N) for a complete iteration, including enough "
+                    "command calls for the cursor to return back to 0. N is the number of "
+                    "elements inside the collection..")
 def hscan_command(client: Client, argv: list[bytes]) -> list[Any]:
     cursor = parse_scan_cursor(argv[2])
     h = _lookup(client.db, argv[1])

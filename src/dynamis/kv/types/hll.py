@@ -520,7 +520,9 @@ def _add(editor: SparseEditor | None, buf: bytearray, elements: list[bytes]) -> 
 
 
 @command("pfadd", -2, "write denyoom fast", keys=(1, 1, 1), categories="@hyperloglog", group="hyperloglog",
-         since="2.8.9", key_flags="RW insert")
+         since="2.8.9", key_flags="RW insert",
+         summary="Adds the specified elements to the specified HyperLogLog.",
+         complexity="O(1) to add every element.")
 def pfadd_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     key = argv[1]
@@ -548,7 +550,12 @@ def pfadd_command(client: Client, argv: list[bytes]) -> int:
 @command("pfcount", -2, "readonly", categories="@hyperloglog", group="hyperloglog",
          since="2.8.9",
          key_specs=(KeySpec("RW access", Index(1), Range(-1), notes="RW because it may change the internal representation of the key, "
-                                  "and propagate to replicas"),))
+                                  "and propagate to replicas"),),
+         summary="Return the approximated cardinality of the set(s) observed by the "
+                 "HyperLogLog at key(s).",
+         complexity="O(1) with a very small average constant time when called with a single "
+                    "key. O(N) with N being the number of keys, and much bigger constant "
+                    "times, when called with multiple keys.")
 def pfcount_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     if len(argv) > 2:
@@ -577,7 +584,9 @@ def pfcount_command(client: Client, argv: list[bytes]) -> int:
 
 @command("pfmerge", -2, "write denyoom", categories="@hyperloglog", group="hyperloglog",
          since="2.8.9",
-         key_specs=(KeySpec("RW access insert", Index(1)), KeySpec("RO access", Index(2), Range(-1))))
+         key_specs=(KeySpec("RW access insert", Index(1)), KeySpec("RO access", Index(2), Range(-1))),
+         summary="Merge N different HyperLogLogs into a single one.",
+         complexity="O(N) to merge N HyperLogLogs, but with high constant times.")
 def pfmerge_command(client: Client, argv: list[bytes]) -> str:
     db = client.db
     merged: bytes | bytearray = bytes(REGISTERS)
@@ -627,7 +636,9 @@ def _merge_into_sparse(buf: bytearray, merged: bytes | bytearray, max_bytes: int
 
 
 @command("pfdebug", 3, "write denyoom admin", keys=(2, 2, 1), categories="@hyperloglog", group="hyperloglog",
-         since="2.8.9", key_flags="RW access")
+         since="2.8.9", key_flags="RW access",
+         summary="Internal commands for debugging HyperLogLog values",
+         complexity="N/A")
 def pfdebug_command(client: Client, argv: list[bytes]) -> object:
     db = client.db
     key = argv[2]

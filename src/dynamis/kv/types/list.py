@@ -94,24 +94,36 @@ def _push(client: Client, argv: list[bytes], where: int, only_existing: bool) ->
     return len(lst)
 
 
-@command("lpush", -3, "write denyoom fast", keys=(1, 1, 1), categories="@list", group="list", key_flags="RW insert")
+@command("lpush", -3, "write denyoom fast", keys=(1, 1, 1), categories="@list", group="list", key_flags="RW insert",
+         summary="Prepend one or multiple elements to a list",
+         complexity="O(1) for each element added, so O(N) to add N elements when the command "
+                    "is called with multiple arguments.")
 def lpush_command(client: Client, argv: list[bytes]) -> int:
     return _push(client, argv, LEFT, False)
 
 
-@command("rpush", -3, "write denyoom fast", keys=(1, 1, 1), categories="@list", group="list", key_flags="RW insert")
+@command("rpush", -3, "write denyoom fast", keys=(1, 1, 1), categories="@list", group="list", key_flags="RW insert",
+         summary="Append one or multiple elements to a list",
+         complexity="O(1) for each element added, so O(N) to add N elements when the command "
+                    "is called with multiple arguments.")
 def rpush_command(client: Client, argv: list[bytes]) -> int:
     return _push(client, argv, RIGHT, False)
 
 
 @command("lpushx", -3, "write denyoom fast", keys=(1, 1, 1), categories="@list", group="list", since="2.2.0",
-         key_flags="RW insert")
+         key_flags="RW insert",
+         summary="Prepend an element to a list, only if the list exists",
+         complexity="O(1) for each element added, so O(N) to add N elements when the command "
+                    "is called with multiple arguments.")
 def lpushx_command(client: Client, argv: list[bytes]) -> int:
     return _push(client, argv, LEFT, True)
 
 
 @command("rpushx", -3, "write denyoom fast", keys=(1, 1, 1), categories="@list", group="list", since="2.2.0",
-         key_flags="RW insert")
+         key_flags="RW insert",
+         summary="Append an element to a list, only if the list exists",
+         complexity="O(1) for each element added, so O(N) to add N elements when the command "
+                    "is called with multiple arguments.")
 def rpushx_command(client: Client, argv: list[bytes]) -> int:
     return _push(client, argv, RIGHT, True)
 
@@ -160,12 +172,16 @@ def _pop_command(client: Client, argv: list[bytes], where: int) -> object:
     return _pop_many(db, argv[1], lst, where, count)
 
 
-@command("lpop", -2, "write fast", keys=(1, 1, 1), categories="@list", group="list", key_flags="RW access delete")
+@command("lpop", -2, "write fast", keys=(1, 1, 1), categories="@list", group="list", key_flags="RW access delete",
+         summary="Remove and get the first elements in a list",
+         complexity="O(N) where N is the number of elements returned")
 def lpop_command(client: Client, argv: list[bytes]) -> object:
     return _pop_command(client, argv, LEFT)
 
 
-@command("rpop", -2, "write fast", keys=(1, 1, 1), categories="@list", group="list", key_flags="RW access delete")
+@command("rpop", -2, "write fast", keys=(1, 1, 1), categories="@list", group="list", key_flags="RW access delete",
+         summary="Remove and get the last elements in a list",
+         complexity="O(N) where N is the number of elements returned")
 def rpop_command(client: Client, argv: list[bytes]) -> object:
     return _pop_command(client, argv, RIGHT)
 
@@ -198,7 +214,10 @@ def _mpop_first(db: Database, keys: list[bytes], where: int, count: int) -> obje
 
 
 @command("lmpop", -4, "write", categories="@list", group="list", since="7.0.0",
-         key_specs=(KeySpec("RW access delete", Index(1), Keynum()),))
+         key_specs=(KeySpec("RW access delete", Index(1), Keynum()),),
+         summary="Pop elements from a list",
+         complexity="O(N+M) where N is the number of provided keys and M is the number of "
+                    "elements returned.")
 def lmpop_command(client: Client, argv: list[bytes]) -> object:
     keys, where, count = _mpop_args(argv, 1)
     reply = _mpop_first(client.db, keys, where, count)
@@ -233,19 +252,26 @@ def _blocking_pop(client: Client, keys: list[bytes], where: int, count: int | No
 
 
 @command("blpop", -3, "write noscript blocking", keys=(1, -2, 1), categories="@list", group="list",
-         since="2.0.0", key_flags="RW access delete")
+         since="2.0.0", key_flags="RW access delete",
+         summary="Remove and get the first element in a list, or block until one is available",
+         complexity="O(N) where N is the number of provided keys.")
 def blpop_command(client: Client, argv: list[bytes]) -> object:
     return _blocking_pop(client, argv[1:-1], LEFT, None, parse_timeout(argv[-1]))
 
 
 @command("brpop", -3, "write noscript blocking", keys=(1, -2, 1), categories="@list", group="list",
-         since="2.0.0", key_flags="RW access delete")
+         since="2.0.0", key_flags="RW access delete",
+         summary="Remove and get the last element in a list, or block until one is available",
+         complexity="O(N) where N is the number of provided keys.")
 def brpop_command(client: Client, argv: list[bytes]) -> object:
     return _blocking_pop(client, argv[1:-1], RIGHT, None, parse_timeout(argv[-1]))
 
 
 @command("blmpop", -5, "write blocking", categories="@list", group="list", since="7.0.0",
-         key_specs=(KeySpec("RW access delete", Index(2), Keynum()),))
+         key_specs=(KeySpec("RW access delete", Index(2), Keynum()),),
+         summary="Pop elements from a list, or block until one is available",
+         complexity="O(N+M) where N is the number of provided keys and M is the number of "
+                    "elements returned.")
 def blmpop_command(client: Client, argv: list[bytes]) -> object:
     timeout = parse_timeout(argv[1])
     keys, where, count = _mpop_args(argv, 2)
@@ -282,13 +308,17 @@ def _lmove(client: Client, source: bytes, destination: bytes, wherefrom: int, wh
 
 
 @command("lmove", 5, "write denyoom", categories="@list", group="list", since="6.2.0",
-         key_specs=(KeySpec("RW access delete", Index(1)), KeySpec("RW insert", Index(2))))
+         key_specs=(KeySpec("RW access delete", Index(1)), KeySpec("RW insert", Index(2))),
+         summary="Pop an element from a list, push it to another list and return it",
+         complexity="O(1)")
 def lmove_command(client: Client, argv: list[bytes]) -> bytes | None:
     return _lmove(client, argv[1], argv[2], _where(argv[3]), _where(argv[4]))
 
 
 @command("rpoplpush", 3, "write denyoom", categories="@list", group="list", since="1.2.0",
-         key_specs=(KeySpec("RW access delete", Index(1)), KeySpec("RW insert", Index(2))))
+         key_specs=(KeySpec("RW access delete", Index(1)), KeySpec("RW insert", Index(2))),
+         summary="Remove the last element in a list, prepend it to another list and return it",
+         complexity="O(1)")
 def rpoplpush_command(client: Client, argv: list[bytes]) -> bytes | None:
     return _lmove(client, argv[1], argv[2], RIGHT, LEFT)
 
@@ -312,7 +342,10 @@ def _blmove(client: Client, source: bytes, destination: bytes, wherefrom: int, w
 
 @command("blmove", 6, "write denyoom noscript blocking", categories="@list", group="list",
          since="6.2.0",
-         key_specs=(KeySpec("RW access delete", Index(1)), KeySpec("RW insert", Index(2))))
+         key_specs=(KeySpec("RW access delete", Index(1)), KeySpec("RW insert", Index(2))),
+         summary="Pop an element from a list, push it to another list and return it; or block"
+                 " until one is available",
+         complexity="O(1)")
 def blmove_command(client: Client, argv: list[bytes]) -> object:
     wherefrom, whereto = _where(argv[3]), _where(argv[4])
     return _blmove(client, argv[1], argv[2], wherefrom, whereto, parse_timeout(argv[5]))
@@ -320,20 +353,29 @@ def blmove_command(client: Client, argv: list[bytes]) -> object:
 
 @command("brpoplpush", 4, "write denyoom noscript blocking", categories="@list", group="list",
          since="2.2.0",
-         key_specs=(KeySpec("RW access delete", Index(1)), KeySpec("RW insert", Index(2))))
+         key_specs=(KeySpec("RW access delete", Index(1)), KeySpec("RW insert", Index(2))),
+         summary="Pop an element from a list, push it to another list and return it; or block"
+                 " until one is available",
+         complexity="O(1)")
 def brpoplpush_command(client: Client, argv: list[bytes]) -> object:
     return _blmove(client, argv[1], argv[2], RIGHT, LEFT, parse_timeout(argv[3]))
 
 
 # -- reads -----------------------------------------------------------------------------------
 
-@command("llen", 2, "readonly fast", keys=(1, 1, 1), categories="@list", group="list", key_flags="RO")
+@command("llen", 2, "readonly fast", keys=(1, 1, 1), categories="@list", group="list", key_flags="RO",
+         summary="Get the length of a list",
+         complexity="O(1)")
 def llen_command(client: Client, argv: list[bytes]) -> int:
     lst = _lookup(client.db, argv[1])
     return 0 if lst is None else len(lst)
 
 
-@command("lindex", 3, "readonly", keys=(1, 1, 1), categories="@list", group="list")
+@command("lindex", 3, "readonly", keys=(1, 1, 1), categories="@list", group="list",
+         summary="Get an element from a list by its index",
+         complexity="O(N) where N is the number of elements to traverse to get to the element"
+                    " at index. This makes asking for the first or the last element of the "
+                    "list O(1).")
 def lindex_command(client: Client, argv: list[bytes]) -> bytes | None:
     lst = _lookup(client.db, argv[1])
     if lst is None:
@@ -389,7 +431,11 @@ def _slice(lst: ListValue, start: int, stop: int) -> list[bytes]:
     return out
 
 
-@command("lrange", 4, "readonly", keys=(1, 1, 1), categories="@list", group="list")
+@command("lrange", 4, "readonly", keys=(1, 1, 1), categories="@list", group="list",
+         summary="Get a range of elements from a list",
+         complexity="O(S+N) where S is the distance of start offset from HEAD for small "
+                    "lists, from nearest end (HEAD or TAIL) for large lists; and N is the "
+                    "number of elements in the specified range.")
 def lrange_command(client: Client, argv: list[bytes]) -> list[bytes]:
     start, stop = int_arg(argv[2]), int_arg(argv[3])
     lst = _lookup(client.db, argv[1])
@@ -399,7 +445,12 @@ def lrange_command(client: Client, argv: list[bytes]) -> list[bytes]:
     return [] if bounds is None else _slice(lst, *bounds)
 
 
-@command("lpos", -3, "readonly", keys=(1, 1, 1), categories="@list", group="list", since="6.0.6")
+@command("lpos", -3, "readonly", keys=(1, 1, 1), categories="@list", group="list", since="6.0.6",
+         summary="Return the index of matching elements on a list",
+         complexity="O(N) where N is the number of elements in the list, for the average "
+                    "case. When searching for elements near the head or the tail of the list,"
+                    " or when the MAXLEN option is provided, the command may run in constant "
+                    "time.")
 def lpos_command(client: Client, argv: list[bytes]) -> object:
     rank, count, maxlen = 1, -1, 0
     i = 3
@@ -444,7 +495,10 @@ def lpos_command(client: Client, argv: list[bytes]) -> object:
 
 # -- edits -----------------------------------------------------------------------------------
 
-@command("lset", 4, "write denyoom", keys=(1, 1, 1), categories="@list", group="list")
+@command("lset", 4, "write denyoom", keys=(1, 1, 1), categories="@list", group="list",
+         summary="Set the value of an element in a list by its index",
+         complexity="O(N) where N is the length of the list. Setting either the first or the "
+                    "last element of the list is O(1).")
 def lset_command(client: Client, argv: list[bytes]) -> str:
     db = client.db
     lst = _lookup(db, argv[1])
@@ -464,7 +518,12 @@ def lset_command(client: Client, argv: list[bytes]) -> str:
 
 
 @command("linsert", 5, "write denyoom", keys=(1, 1, 1), categories="@list", group="list", since="2.2.0",
-         key_flags="RW insert")
+         key_flags="RW insert",
+         summary="Insert an element before or after another element in a list",
+         complexity="O(N) where N is the number of elements to traverse before seeing the "
+                    "value pivot. This means that inserting somewhere on the left end on the "
+                    "list (head) can be considered O(1) and inserting somewhere on the right "
+                    "end (tail) is O(N).")
 def linsert_command(client: Client, argv: list[bytes]) -> int:
     where = argv[2].lower()
     if where not in (b"before", b"after"):
@@ -485,7 +544,10 @@ def linsert_command(client: Client, argv: list[bytes]) -> int:
     return len(lst)
 
 
-@command("lrem", 4, "write", keys=(1, 1, 1), categories="@list", group="list", key_flags="RW delete")
+@command("lrem", 4, "write", keys=(1, 1, 1), categories="@list", group="list", key_flags="RW delete",
+         summary="Remove elements from a list",
+         complexity="O(N+M) where N is the length of the list and M is the number of elements"
+                    " removed.")
 def lrem_command(client: Client, argv: list[bytes]) -> int:
     count = int_arg(argv[2])
     db = client.db
@@ -527,7 +589,9 @@ def lrem_command(client: Client, argv: list[bytes]) -> int:
     return removed
 
 
-@command("ltrim", 4, "write", keys=(1, 1, 1), categories="@list", group="list", key_flags="RW delete")
+@command("ltrim", 4, "write", keys=(1, 1, 1), categories="@list", group="list", key_flags="RW delete",
+         summary="Trim a list to the specified range",
+         complexity="O(N) where N is the number of elements to be removed by the operation.")
 def ltrim_command(client: Client, argv: list[bytes]) -> str:
     start, stop = int_arg(argv[2]), int_arg(argv[3])
     db = client.db

@@ -111,7 +111,10 @@ def _removed(db: Database, key: bytes, s: SetValue, event: str, count: int) -> N
 
 # -- writes ----------------------------------------------------------------------------------
 
-@command("sadd", -3, "write denyoom fast", keys=(1, 1, 1), categories="@set", group="set", key_flags="RW insert")
+@command("sadd", -3, "write denyoom fast", keys=(1, 1, 1), categories="@set", group="set", key_flags="RW insert",
+         summary="Add one or more members to a set",
+         complexity="O(1) for each element added, so O(N) to add N elements when the command "
+                    "is called with multiple arguments.")
 def sadd_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     key = argv[1]
@@ -131,7 +134,9 @@ def sadd_command(client: Client, argv: list[bytes]) -> int:
     return added
 
 
-@command("srem", -3, "write fast", keys=(1, 1, 1), categories="@set", group="set", key_flags="RW delete")
+@command("srem", -3, "write fast", keys=(1, 1, 1), categories="@set", group="set", key_flags="RW delete",
+         summary="Remove one or more members from a set",
+         complexity="O(N) where N is the number of members to be removed.")
 def srem_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     key = argv[1]
@@ -150,7 +155,9 @@ def srem_command(client: Client, argv: list[bytes]) -> int:
 
 
 @command("smove", 4, "write fast", categories="@set", group="set",
-         key_specs=(KeySpec("RW access delete", Index(1)), KeySpec("RW insert", Index(2))))
+         key_specs=(KeySpec("RW access delete", Index(1)), KeySpec("RW insert", Index(2))),
+         summary="Move a member from one set to another",
+         complexity="O(1)")
 def smove_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     source_key, dest_key, member = argv[1], argv[2], argv[3]
@@ -179,7 +186,10 @@ def smove_command(client: Client, argv: list[bytes]) -> int:
 
 
 @command("spop", -2, "write fast", keys=(1, 1, 1), categories="@set", group="set",
-         key_flags="RW access delete", tips="nondeterministic_output")
+         key_flags="RW access delete", tips="nondeterministic_output",
+         summary="Remove and return one or multiple random members from a set",
+         complexity="Without the count argument O(1), otherwise O(N) where N is the value of "
+                    "the passed count.")
 def spop_command(client: Client, argv: list[bytes]) -> object:
     if len(argv) > 3:
         raise SYNTAX
@@ -232,19 +242,25 @@ def spop_command(client: Client, argv: list[bytes]) -> object:
 
 # -- reads -----------------------------------------------------------------------------------
 
-@command("scard", 2, "readonly fast", keys=(1, 1, 1), categories="@set", group="set", key_flags="RO")
+@command("scard", 2, "readonly fast", keys=(1, 1, 1), categories="@set", group="set", key_flags="RO",
+         summary="Get the number of members in a set",
+         complexity="O(1)")
 def scard_command(client: Client, argv: list[bytes]) -> int:
     s = _lookup(client.db, argv[1])
     return 0 if s is None else len(s)
 
 
-@command("sismember", 3, "readonly fast", keys=(1, 1, 1), categories="@set", group="set", key_flags="RO")
+@command("sismember", 3, "readonly fast", keys=(1, 1, 1), categories="@set", group="set", key_flags="RO",
+         summary="Determine if a given value is a member of a set",
+         complexity="O(1)")
 def sismember_command(client: Client, argv: list[bytes]) -> int:
     s = _lookup(client.db, argv[1])
     return int(s is not None and argv[2] in s)
 
 
-@command("smismember", -3, "readonly fast", keys=(1, 1, 1), categories="@set", group="set", since="6.2.0")
+@command("smismember", -3, "readonly fast", keys=(1, 1, 1), categories="@set", group="set", since="6.2.0",
+         summary="Returns the membership associated with the given elements for a set",
+         complexity="O(N) where N is the number of elements being checked for membership")
 def smismember_command(client: Client, argv: list[bytes]) -> list[int]:
     s = _lookup(client.db, argv[1])
     if s is None:
@@ -253,14 +269,19 @@ def smismember_command(client: Client, argv: list[bytes]) -> list[int]:
 
 
 @command("smembers", 2, "readonly", keys=(1, 1, 1), categories="@set", group="set",
-         tips="nondeterministic_output_order")
+         tips="nondeterministic_output_order",
+         summary="Get all the members in a set",
+         complexity="O(N) where N is the set cardinality.")
 def smembers_command(client: Client, argv: list[bytes]) -> SetReply:
     s = _lookup(client.db, argv[1])
     return SetReply() if s is None else SetReply(s.ordered())
 
 
 @command("srandmember", -2, "readonly", keys=(1, 1, 1), categories="@set", group="set",
-         tips="nondeterministic_output")
+         tips="nondeterministic_output",
+         summary="Get one or multiple random members from a set",
+         complexity="Without the count argument O(1), otherwise O(N) where N is the absolute "
+                    "value of the passed count.")
 def srandmember_command(client: Client, argv: list[bytes]) -> object:
     if len(argv) > 3:
         raise SYNTAX
@@ -320,21 +341,30 @@ def _inter_members(sets: list[SetValue | None], limit: int = 0) -> list[bytes]:
 
 
 @command("sinter", -2, "readonly", keys=(1, -1, 1), categories="@set", group="set",
-         tips="nondeterministic_output_order")
+         tips="nondeterministic_output_order",
+         summary="Intersect multiple sets",
+         complexity="O(N*M) worst case where N is the cardinality of the smallest set and M "
+                    "is the number of sets.")
 def sinter_command(client: Client, argv: list[bytes]) -> SetReply:
     members = _inter_members(_sets(client.db, argv[1:]))
     return SetReply(members)
 
 
 @command("sinterstore", -3, "write denyoom", categories="@set", group="set",
-         key_specs=(KeySpec("RW update", Index(1)), KeySpec("RO access", Index(2), Range(-1))))
+         key_specs=(KeySpec("RW update", Index(1)), KeySpec("RO access", Index(2), Range(-1))),
+         summary="Intersect multiple sets and store the resulting set in a key",
+         complexity="O(N*M) worst case where N is the cardinality of the smallest set and M "
+                    "is the number of sets.")
 def sinterstore_command(client: Client, argv: list[bytes]) -> int:
     members = _inter_members(_sets(client.db, argv[2:]))
     return _store(client, argv[1], new_set(members, client.server.config), "sinterstore")
 
 
 @command("sintercard", -3, "readonly", categories="@set", group="set", since="7.0.0",
-         key_specs=(KeySpec("RO access", Index(1), Keynum()),))
+         key_specs=(KeySpec("RO access", Index(1), Keynum()),),
+         summary="Intersect multiple sets and return the cardinality of the result",
+         complexity="O(N*M) worst case where N is the cardinality of the smallest set and M "
+                    "is the number of sets.")
 def sintercard_command(client: Client, argv: list[bytes]) -> int:
     numkeys = parse_int64(argv[1])
     if numkeys is None or numkeys < 1:
@@ -382,25 +412,33 @@ def _union_or_diff(client: Client, keys: list[bytes], diff: bool) -> SetValue:
 
 
 @command("sunion", -2, "readonly", keys=(1, -1, 1), categories="@set", group="set",
-         tips="nondeterministic_output_order")
+         tips="nondeterministic_output_order",
+         summary="Add multiple sets",
+         complexity="O(N) where N is the total number of elements in all given sets.")
 def sunion_command(client: Client, argv: list[bytes]) -> SetReply:
     return SetReply(_union_or_diff(client, argv[1:], False).ordered())
 
 
 @command("sunionstore", -3, "write denyoom", categories="@set", group="set",
-         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Range(-1))))
+         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Range(-1))),
+         summary="Add multiple sets and store the resulting set in a key",
+         complexity="O(N) where N is the total number of elements in all given sets.")
 def sunionstore_command(client: Client, argv: list[bytes]) -> int:
     return _store(client, argv[1], _union_or_diff(client, argv[2:], False), "sunionstore")
 
 
 @command("sdiff", -2, "readonly", keys=(1, -1, 1), categories="@set", group="set",
-         tips="nondeterministic_output_order")
+         tips="nondeterministic_output_order",
+         summary="Subtract multiple sets",
+         complexity="O(N) where N is the total number of elements in all given sets.")
 def sdiff_command(client: Client, argv: list[bytes]) -> SetReply:
     return SetReply(_union_or_diff(client, argv[1:], True).ordered())
 
 
 @command("sdiffstore", -3, "write denyoom", categories="@set", group="set",
-         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Range(-1))))
+         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Range(-1))),
+         summary="Subtract multiple sets and store the resulting set in a key",
+         complexity="O(N) where N is the total number of elements in all given sets.")
 def sdiffstore_command(client: Client, argv: list[bytes]) -> int:
     return _store(client, argv[1], _union_or_diff(client, argv[2:], True), "sdiffstore")
 
@@ -408,7 +446,11 @@ def sdiffstore_command(client: Client, argv: list[bytes]) -> int:
 # -- SSCAN -----------------------------------------------------------------------------------
 
 @command("sscan", -3, "readonly", keys=(1, 1, 1), categories="@set", group="set", since="2.8.0",
-         tips="nondeterministic_output")
+         tips="nondeterministic_output",
+         summary="Incrementally iterate Set elements",
+         complexity="O(1) for every call. O(N) for a complete iteration, including enough "
+                    "command calls for the cursor to return back to 0. N is the number of "
+                    "elements inside the collection..")
 def sscan_command(client: Client, argv: list[bytes]) -> list[Any]:
     cursor = parse_scan_cursor(argv[2])
     s = _lookup(client.db, argv[1])

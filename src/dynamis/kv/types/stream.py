@@ -29,7 +29,7 @@ from dynamis.config import Config
 from dynamis.kv.args import SYNTAX, int_arg, parse_int64
 from dynamis.kv.blocking import NOT_READY, BlockedRequest, parse_timeout
 from dynamis.kv.client import Client
-from dynamis.kv.commands import Index, KeySpec, Keyword, Range, command
+from dynamis.kv.commands import Index, KeySpec, Keyword, Range, command, document_container
 from dynamis.kv.protocol import NULL_ARRAY, OK, Raw, ReplyError, encode_reply
 from dynamis.kv.types import register_size, register_type
 
@@ -612,7 +612,10 @@ _AUTO_ID.id_pos = 2
 
 @command("xadd", -5, "write denyoom fast", categories="@stream", group="stream",
          since="5.0.0", tips="nondeterministic_output",
-         key_specs=(KeySpec("RW update", Index(1), notes="UPDATE instead of INSERT because of the optional trimming feature"),))
+         key_specs=(KeySpec("RW update", Index(1), notes="UPDATE instead of INSERT because of the optional trimming feature"),),
+         summary="Appends a new entry to a stream",
+         complexity="O(1) when adding a new entry, O(N) when trimming where N being the "
+                    "number of entries evicted.")
 def xadd_command(client: Client, argv: list[bytes]) -> object:
     if argv[2] == b"*":
         args = _AUTO_ID
@@ -658,7 +661,12 @@ def xadd_command(client: Client, argv: list[bytes]) -> object:
 
 
 @command("xtrim", -4, "write", keys=(1, 1, 1), categories="@stream", group="stream",
-         since="5.0.0", tips="nondeterministic_output", key_flags="RW delete")
+         since="5.0.0", tips="nondeterministic_output", key_flags="RW delete",
+         summary="Trims the stream to (approximately if '~' is passed) a certain size",
+         complexity="O(N), with N being the number of evicted entries. Constant times are "
+                    "very small however, since entries are organized in macro nodes "
+                    "containing multiple entries that can be released with a single "
+                    "deallocation.")
 def xtrim_command(client: Client, argv: list[bytes]) -> int:
     args = _parse_trim_args(client, argv, xadd=False)
     stream = _lookup(client, argv[1])
@@ -693,25 +701,43 @@ def _xrange(client: Client, argv: list[bytes], rev: bool) -> object:
     return [entry for _, entry in entries]
 
 
-@command("xrange", -4, "readonly", keys=(1, 1, 1), categories="@stream", group="stream", since="5.0.0")
+@command("xrange", -4, "readonly", keys=(1, 1, 1), categories="@stream", group="stream", since="5.0.0",
+         summary="Return a range of elements in a stream, with IDs matching the specified IDs"
+                 " interval",
+         complexity="O(N) with N being the number of elements being returned. If N is "
+                    "constant (e.g. always asking for the first 10 elements with COUNT), you "
+                    "can consider it O(1).")
 def xrange_command(client: Client, argv: list[bytes]) -> object:
     return _xrange(client, argv, rev=False)
 
 
-@command("xrevrange", -4, "readonly", keys=(1, 1, 1), categories="@stream", group="stream", since="5.0.0")
+@command("xrevrange", -4, "readonly", keys=(1, 1, 1), categories="@stream", group="stream", since="5.0.0",
+         summary="Return a range of elements in a stream, with IDs matching the specified IDs"
+                 " interval, in reverse order (from greater to smaller IDs) compared to "
+                 "XRANGE",
+         complexity="O(N) with N being the number of elements returned. If N is constant "
+                    "(e.g. always asking for the first 10 elements with COUNT), you can "
+                    "consider it O(1).")
 def xrevrange_command(client: Client, argv: list[bytes]) -> object:
     return _xrange(client, argv, rev=True)
 
 
 @command("xlen", 2, "readonly fast", keys=(1, 1, 1), categories="@stream", group="stream",
-         since="5.0.0", key_flags="RO")
+         since="5.0.0", key_flags="RO",
+         summary="Return the number of entries in a stream",
+         complexity="O(1)")
 def xlen_command(client: Client, argv: list[bytes]) -> int:
     stream = _lookup(client, argv[1])
     return stream.length if stream is not None else 0
 
 
 @command("xdel", -3, "write fast", keys=(1, 1, 1), categories="@stream", group="stream",
-         since="5.0.0", key_flags="RW delete")
+         since="5.0.0", key_flags="RW delete",
+         summary="Removes the specified entries from the stream. Returns the number of items "
+                 "actually deleted, that may be different from the number of IDs passed in "
+                 "case certain IDs do not exist.",
+         complexity="O(1) for each single item to delete in the stream, regardless of the "
+                    "stream size.")
 def xdel_command(client: Client, argv: list[bytes]) -> int:
     stream = _lookup(client, argv[1])
     if stream is None:
@@ -735,7 +761,9 @@ def xdel_command(client: Client, argv: list[bytes]) -> int:
     return deleted
 
 
-@command("xsetid", -3, "write denyoom fast", keys=(1, 1, 1), categories="@stream", group="stream", since="5.0.0")
+@command("xsetid", -3, "write denyoom fast", keys=(1, 1, 1), categories="@stream", group="stream", since="5.0.0",
+         summary="An internal command for replicating stream values",
+         complexity="O(1)")
 def xsetid_command(client: Client, argv: list[bytes]) -> str:
     sid = parse_id(argv[2], strict=True)
     entries_added = -1
@@ -979,14 +1007,27 @@ def _xread(client: Client, argv: list[bytes], xreadgroup: bool) -> object:
 
 @command("xread", -4, "readonly blocking", categories="@stream", group="stream",
          since="5.0.0",
-         key_specs=(KeySpec("RO access", Keyword("STREAMS", 1), Range(-1, limit=2)),))
+         key_specs=(KeySpec("RO access", Keyword("STREAMS", 1), Range(-1, limit=2)),),
+         summary="Return never seen elements in multiple streams, with IDs greater than the "
+                 "ones reported by the caller for each stream. Can block.",
+         complexity="For each stream mentioned: O(N) with N being the number of elements "
+                    "being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note"
+                    " that when the BLOCK option is used, XADD will pay O(M) time in order to"
+                    " serve the M clients blocked on the stream getting new data.")
 def xread_command(client: Client, argv: list[bytes]) -> object:
     return _xread(client, argv, xreadgroup=False)
 
 
 @command("xreadgroup", -7, "write blocking", categories="@stream", group="stream",
          since="5.0.0",
-         key_specs=(KeySpec("RO access", Keyword("STREAMS", 4), Range(-1, limit=2)),))
+         key_specs=(KeySpec("RO access", Keyword("STREAMS", 4), Range(-1, limit=2)),),
+         summary="Return new entries from a stream using a consumer group, or access the "
+                 "history of the pending entries for a given consumer. Can block.",
+         complexity="For each stream mentioned: O(M) with M being the number of elements "
+                    "returned. If M is constant (e.g. always asking for the first 10 elements"
+                    " with COUNT), you can consider it O(1). On the other side when "
+                    "XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N "
+                    "clients blocked on the stream getting new data.")
 def xreadgroup_command(client: Client, argv: list[bytes]) -> object:
     return _xread(client, argv, xreadgroup=True)
 
@@ -1003,7 +1044,12 @@ def _forget_nack(group: ConsumerGroup, sid: int) -> None:
     del nack.consumer.pel[sid]
 
 
-@command("xack", -4, "write fast", keys=(1, 1, 1), categories="@stream", group="stream", since="5.0.0")
+@command("xack", -4, "write fast", keys=(1, 1, 1), categories="@stream", group="stream", since="5.0.0",
+         summary="Marks a pending message as correctly processed, effectively removing it "
+                 "from the pending entries list of the consumer group. Return value of the "
+                 "command is the number of messages successfully acknowledged, that is, the "
+                 "IDs we were actually able to resolve in the PEL.",
+         complexity="O(1) for each message ID processed.")
 def xack_command(client: Client, argv: list[bytes]) -> int:
     _, group = _group_or_none(client, argv[1], argv[2])
     if group is None:
@@ -1019,7 +1065,15 @@ def xack_command(client: Client, argv: list[bytes]) -> int:
 
 
 @command("xpending", -3, "readonly", keys=(1, 1, 1), categories="@stream", group="stream",
-         since="5.0.0", tips="nondeterministic_output")
+         since="5.0.0", tips="nondeterministic_output",
+         summary="Return information and entries from a stream consumer group pending entries"
+                 " list, that are messages fetched but never acknowledged.",
+         complexity="O(N) with N being the number of elements returned, so asking for a small"
+                    " fixed number of entries per call is O(1). O(M), where M is the total "
+                    "number of entries scanned when used with the IDLE filter. When the "
+                    "command returns just the summary and the list of consumers is small, it "
+                    "runs in O(1) time; otherwise, an additional O(N) time for iterating "
+                    "every consumer.")
 def xpending_command(client: Client, argv: list[bytes]) -> object:
     n = len(argv)
     if n != 3 and not 6 <= n <= 9:
@@ -1076,7 +1130,11 @@ def _claim_option_int(arg: bytes, name: str) -> int:
 
 
 @command("xclaim", -6, "write fast", keys=(1, 1, 1), categories="@stream", group="stream",
-         since="5.0.0", tips="nondeterministic_output")
+         since="5.0.0", tips="nondeterministic_output",
+         summary="Changes (or acquires) ownership of a message in a consumer group, as if the"
+                 " message was delivered to the specified consumer.",
+         complexity="O(log N) with N being the number of messages in the PEL of the consumer "
+                    "group.")
 def xclaim_command(client: Client, argv: list[bytes]) -> list[Any]:
     key = argv[1]
     stream, group = _group_or_none(client, key, argv[2])
@@ -1153,7 +1211,10 @@ def xclaim_command(client: Client, argv: list[bytes]) -> list[Any]:
 
 
 @command("xautoclaim", -6, "write fast", keys=(1, 1, 1), categories="@stream", group="stream",
-         since="6.2.0", tips="nondeterministic_output", key_flags="RW delete")
+         since="6.2.0", tips="nondeterministic_output", key_flags="RW delete",
+         summary="Changes (or acquires) ownership of messages in a consumer group, as if the "
+                 "messages were delivered to the specified consumer.",
+         complexity="O(1) if COUNT is small.")
 def xautoclaim_command(client: Client, argv: list[bytes]) -> list[Any]:
     key = argv[1]
     min_idle = max(int_arg(argv[4], ReplyError("ERR Invalid min-idle-time argument for XAUTOCLAIM")), 0)
@@ -1265,7 +1326,9 @@ def _xgroup_prepare(client: Client, argv: list[bytes]) -> tuple[Stream | None, C
 
 
 @command("create", -5, "write denyoom", keys=(2, 2, 1), categories="@stream", parent="xgroup", group="stream",
-         since="5.0.0", key_flags="RW insert")
+         since="5.0.0", key_flags="RW insert",
+         summary="Create a consumer group.",
+         complexity="O(1)")
 def xgroup_create_command(client: Client, argv: list[bytes]) -> str:
     if len(argv) > 8:
         raise _subcommand_syntax_error(argv, "XGROUP")
@@ -1287,7 +1350,9 @@ def xgroup_create_command(client: Client, argv: list[bytes]) -> str:
 
 
 @command("setid", -5, "write", keys=(2, 2, 1), categories="@stream", parent="xgroup", group="stream",
-         since="5.0.0")
+         since="5.0.0",
+         summary="Set a consumer group to an arbitrary last delivered ID value.",
+         complexity="O(1)")
 def xgroup_setid_command(client: Client, argv: list[bytes]) -> str:
     if len(argv) not in (5, 7):
         raise _subcommand_syntax_error(argv, "XGROUP")
@@ -1300,7 +1365,10 @@ def xgroup_setid_command(client: Client, argv: list[bytes]) -> str:
 
 
 @command("destroy", 4, "write", keys=(2, 2, 1), categories="@stream", parent="xgroup", group="stream",
-         since="5.0.0", key_flags="RW delete")
+         since="5.0.0", key_flags="RW delete",
+         summary="Destroy a consumer group.",
+         complexity="O(N) where N is the number of entries in the group's pending entries "
+                    "list (PEL).")
 def xgroup_destroy_command(client: Client, argv: list[bytes]) -> int:
     stream, group, _, _ = _xgroup_prepare(client, argv)
     if group is None:
@@ -1314,7 +1382,9 @@ def xgroup_destroy_command(client: Client, argv: list[bytes]) -> int:
 
 
 @command("createconsumer", 5, "write denyoom", keys=(2, 2, 1), categories="@stream", parent="xgroup",
-         group="stream", since="6.2.0", key_flags="RW insert")
+         group="stream", since="6.2.0", key_flags="RW insert",
+         summary="Create a consumer in a consumer group.",
+         complexity="O(1)")
 def xgroup_createconsumer_command(client: Client, argv: list[bytes]) -> int:
     _, group, _, _ = _xgroup_prepare(client, argv)
     if argv[4] in group.consumers:
@@ -1324,7 +1394,9 @@ def xgroup_createconsumer_command(client: Client, argv: list[bytes]) -> int:
 
 
 @command("delconsumer", 5, "write", keys=(2, 2, 1), categories="@stream", parent="xgroup", group="stream",
-         since="5.0.0", key_flags="RW delete")
+         since="5.0.0", key_flags="RW delete",
+         summary="Delete a consumer from a consumer group.",
+         complexity="O(1)")
 def xgroup_delconsumer_command(client: Client, argv: list[bytes]) -> int:
     _, group, _, _ = _xgroup_prepare(client, argv)
     consumer = group.consumers.pop(argv[4], None)
@@ -1337,7 +1409,9 @@ def xgroup_delconsumer_command(client: Client, argv: list[bytes]) -> int:
     return len(consumer.pel)
 
 
-@command("help", 2, "loading stale", categories="@stream", parent="xgroup", group="stream", since="5.0.0")
+@command("help", 2, "loading stale", categories="@stream", parent="xgroup", group="stream", since="5.0.0",
+         summary="Show helpful text about the different subcommands",
+         complexity="O(1)")
 def xgroup_help_command(client: Client, argv: list[bytes]) -> list[str]:
     return _XGROUP_HELP
 
@@ -1397,7 +1471,9 @@ def _entries_read_reply(group: ConsumerGroup) -> int | None:
 
 
 @command("stream", -3, "readonly", keys=(2, 2, 1), categories="@stream", parent="xinfo", group="stream",
-         since="5.0.0")
+         since="5.0.0",
+         summary="Get information about a stream",
+         complexity="O(1)")
 def xinfo_stream_command(client: Client, argv: list[bytes]) -> dict[bytes, Any]:
     stream = _xinfo_stream_or_error(client, argv[2])
     rest = argv[3:]
@@ -1454,7 +1530,9 @@ def xinfo_stream_command(client: Client, argv: list[bytes]) -> dict[bytes, Any]:
 
 
 @command("groups", 3, "readonly", keys=(2, 2, 1), categories="@stream", parent="xinfo", group="stream",
-         since="5.0.0")
+         since="5.0.0",
+         summary="List the consumer groups of a stream",
+         complexity="O(1)")
 def xinfo_groups_command(client: Client, argv: list[bytes]) -> list[Any]:
     stream = _xinfo_stream_or_error(client, argv[2])
     return [{
@@ -1468,7 +1546,9 @@ def xinfo_groups_command(client: Client, argv: list[bytes]) -> list[Any]:
 
 
 @command("consumers", 4, "readonly", keys=(2, 2, 1), categories="@stream", parent="xinfo", group="stream",
-         since="5.0.0", tips="nondeterministic_output")
+         since="5.0.0", tips="nondeterministic_output",
+         summary="List the consumers in a consumer group",
+         complexity="O(1)")
 def xinfo_consumers_command(client: Client, argv: list[bytes]) -> list[Any]:
     stream = _xinfo_stream_or_error(client, argv[2])
     group = stream.groups.get(argv[3])
@@ -1479,7 +1559,12 @@ def xinfo_consumers_command(client: Client, argv: list[bytes]) -> list[Any]:
             for c in group.sorted_consumers()]
 
 
-@command("help", 2, "loading stale", categories="@stream", parent="xinfo", group="stream", since="5.0.0")
+@command("help", 2, "loading stale", categories="@stream", parent="xinfo", group="stream", since="5.0.0",
+         summary="Show helpful text about the different subcommands",
+         complexity="O(1)")
 def xinfo_help_command(client: Client, argv: list[bytes]) -> list[str]:
     return _XINFO_HELP
 
+
+document_container("xgroup", "A container for consumer groups commands")
+document_container("xinfo", "A container for stream introspection commands")

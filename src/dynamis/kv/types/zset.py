@@ -440,20 +440,29 @@ def _zadd_command(client: Client, argv: list[bytes], incr: bool) -> Any:
 
 
 @command("zadd", -4, "write denyoom fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
-         since="1.2.0")
+         since="1.2.0",
+         summary="Add one or more members to a sorted set, or update its score if it already "
+                 "exists",
+         complexity="O(log(N)) for each item added, where N is the number of elements in the "
+                    "sorted set.")
 def zadd_command(client: Client, argv: list[bytes]) -> Any:
     return _zadd_command(client, argv, False)
 
 
 @command("zincrby", 4, "write denyoom fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
-         since="1.2.0", key_flags="RW access update")
+         since="1.2.0", key_flags="RW access update",
+         summary="Increment the score of a member in a sorted set",
+         complexity="O(log(N)) where N is the number of elements in the sorted set.")
 def zincrby_command(client: Client, argv: list[bytes]) -> Any:
     return _zadd_command(client, argv, True)
 
 
 # -- single-member reads and removal -----------------------------------------------------------
 
-@command("zrem", -3, "write fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="1.2.0", key_flags="RW delete")
+@command("zrem", -3, "write fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="1.2.0", key_flags="RW delete",
+         summary="Remove one or more members from a sorted set",
+         complexity="O(M*log(N)) with N being the number of elements in the sorted set and M "
+                    "the number of elements to be removed.")
 def zrem_command(client: Client, argv: list[bytes]) -> int:
     db = client.db
     key = argv[1]
@@ -472,21 +481,27 @@ def zrem_command(client: Client, argv: list[bytes]) -> int:
     return deleted
 
 
-@command("zcard", 2, "readonly fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="1.2.0", key_flags="RO")
+@command("zcard", 2, "readonly fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="1.2.0", key_flags="RO",
+         summary="Get the number of members in a sorted set",
+         complexity="O(1)")
 def zcard_command(client: Client, argv: list[bytes]) -> int:
     zs = client.db.lookup_typed(argv[1], SortedSet)
     return len(zs.scores) if zs is not None else 0
 
 
 @command("zscore", 3, "readonly fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
-         since="1.2.0")
+         since="1.2.0",
+         summary="Get the score associated with the given member in a sorted set",
+         complexity="O(1)")
 def zscore_command(client: Client, argv: list[bytes]) -> float | None:
     zs = client.db.lookup_typed(argv[1], SortedSet)
     return zs.scores.get(argv[2]) if zs is not None else None
 
 
 @command("zmscore", -3, "readonly fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
-         since="6.2.0")
+         since="6.2.0",
+         summary="Get the score associated with the given members in a sorted set",
+         complexity="O(N) where N is the number of members being requested.")
 def zmscore_command(client: Client, argv: list[bytes]) -> list[float | None]:
     zs = client.db.lookup_typed(argv[1], SortedSet)
     if zs is None:
@@ -505,19 +520,26 @@ def _rank(client: Client, argv: list[bytes], reverse: bool) -> int | None:
     return len(zs.order) - 1 - rank if reverse else rank
 
 
-@command("zrank", 3, "readonly fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="2.0.0")
+@command("zrank", 3, "readonly fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="2.0.0",
+         summary="Determine the index of a member in a sorted set",
+         complexity="O(log(N))")
 def zrank_command(client: Client, argv: list[bytes]) -> int | None:
     return _rank(client, argv, False)
 
 
 @command("zrevrank", 3, "readonly fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
-         since="2.0.0")
+         since="2.0.0",
+         summary="Determine the index of a member in a sorted set, with scores ordered from "
+                 "high to low",
+         complexity="O(log(N))")
 def zrevrank_command(client: Client, argv: list[bytes]) -> int | None:
     return _rank(client, argv, True)
 
 
 @command("zcount", 4, "readonly fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
-         since="2.0.0")
+         since="2.0.0",
+         summary="Count the members in a sorted set with scores within the given values",
+         complexity="O(log(N)) with N being the number of elements in the sorted set.")
 def zcount_command(client: Client, argv: list[bytes]) -> int:
     spec = parse_score_range(argv[2], argv[3])
     zs = client.db.lookup_typed(argv[1], SortedSet)
@@ -528,7 +550,10 @@ def zcount_command(client: Client, argv: list[bytes]) -> int:
 
 
 @command("zlexcount", 4, "readonly fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
-         since="2.8.9")
+         since="2.8.9",
+         summary="Count the number of members in a sorted set between a given lexicographical"
+                 " range",
+         complexity="O(log(N)) with N being the number of elements in the sorted set.")
 def zlexcount_command(client: Client, argv: list[bytes]) -> int:
     spec = parse_lex_range(argv[2], argv[3])
     zs = client.db.lookup_typed(argv[1], SortedSet)
@@ -631,43 +656,75 @@ def _zrange_generic(client: Client, argv: list[bytes], key_index: int, store: bo
     return pairs_reply(client, pairs, withscores)
 
 
-@command("zrange", -4, "readonly", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="1.2.0")
+@command("zrange", -4, "readonly", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="1.2.0",
+         summary="Return a range of members in a sorted set",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
+                    "the number of elements returned.")
 def zrange_command(client: Client, argv: list[bytes]) -> Any:
     return _zrange_generic(client, argv, 1, False, None, None)
 
 
 @command("zrangestore", -5, "write denyoom", categories="@sortedset", group="sorted_set",
          since="6.2.0",
-         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2))))
+         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2))),
+         summary="Store a range of members from sorted set into another key",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
+                    "the number of elements stored into the destination key.")
 def zrangestore_command(client: Client, argv: list[bytes]) -> Any:
     return _zrange_generic(client, argv, 2, True, None, None)
 
 
-@command("zrevrange", -4, "readonly", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="1.2.0")
+@command("zrevrange", -4, "readonly", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="1.2.0",
+         summary="Return a range of members in a sorted set, by index, with scores ordered "
+                 "from high to low",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
+                    "the number of elements returned.")
 def zrevrange_command(client: Client, argv: list[bytes]) -> Any:
     return _zrange_generic(client, argv, 1, False, RANK, True)
 
 
 @command("zrangebyscore", -4, "readonly", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
-         since="1.0.5")
+         since="1.0.5",
+         summary="Return a range of members in a sorted set, by score",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
+                    "the number of elements being returned. If M is constant (e.g. always "
+                    "asking for the first 10 elements with LIMIT), you can consider it "
+                    "O(log(N)).")
 def zrangebyscore_command(client: Client, argv: list[bytes]) -> Any:
     return _zrange_generic(client, argv, 1, False, SCORE, False)
 
 
 @command("zrevrangebyscore", -4, "readonly", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
-         since="2.2.0")
+         since="2.2.0",
+         summary="Return a range of members in a sorted set, by score, with scores ordered "
+                 "from high to low",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
+                    "the number of elements being returned. If M is constant (e.g. always "
+                    "asking for the first 10 elements with LIMIT), you can consider it "
+                    "O(log(N)).")
 def zrevrangebyscore_command(client: Client, argv: list[bytes]) -> Any:
     return _zrange_generic(client, argv, 1, False, SCORE, True)
 
 
 @command("zrangebylex", -4, "readonly", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
-         since="2.8.9")
+         since="2.8.9",
+         summary="Return a range of members in a sorted set, by lexicographical range",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
+                    "the number of elements being returned. If M is constant (e.g. always "
+                    "asking for the first 10 elements with LIMIT), you can consider it "
+                    "O(log(N)).")
 def zrangebylex_command(client: Client, argv: list[bytes]) -> Any:
     return _zrange_generic(client, argv, 1, False, LEX, False)
 
 
 @command("zrevrangebylex", -4, "readonly", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
-         since="2.8.9")
+         since="2.8.9",
+         summary="Return a range of members in a sorted set, by lexicographical range, "
+                 "ordered from higher to lower strings.",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
+                    "the number of elements being returned. If M is constant (e.g. always "
+                    "asking for the first 10 elements with LIMIT), you can consider it "
+                    "O(log(N)).")
 def zrevrangebylex_command(client: Client, argv: list[bytes]) -> Any:
     return _zrange_generic(client, argv, 1, False, LEX, True)
 
@@ -708,19 +765,28 @@ def _zremrange(client: Client, argv: list[bytes], rangetype: str) -> int:
 
 
 @command("zremrangebyrank", 4, "write", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
-         since="2.0.0", key_flags="RW delete")
+         since="2.0.0", key_flags="RW delete",
+         summary="Remove all members in a sorted set within the given indexes",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
+                    "the number of elements removed by the operation.")
 def zremrangebyrank_command(client: Client, argv: list[bytes]) -> int:
     return _zremrange(client, argv, RANK)
 
 
 @command("zremrangebyscore", 4, "write", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
-         since="1.2.0", key_flags="RW delete")
+         since="1.2.0", key_flags="RW delete",
+         summary="Remove all members in a sorted set within the given scores",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
+                    "the number of elements removed by the operation.")
 def zremrangebyscore_command(client: Client, argv: list[bytes]) -> int:
     return _zremrange(client, argv, SCORE)
 
 
 @command("zremrangebylex", 4, "write", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
-         since="2.8.9", key_flags="RW delete")
+         since="2.8.9", key_flags="RW delete",
+         summary="Remove all members in a sorted set between the given lexicographical range",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
+                    "the number of elements removed by the operation.")
 def zremrangebylex_command(client: Client, argv: list[bytes]) -> int:
     return _zremrange(client, argv, LEX)
 
@@ -764,12 +830,18 @@ def _pop_min_max(client: Client, argv: list[bytes], maximum: bool) -> Any:
     return [x for s, m in pairs for x in (m, s)]
 
 
-@command("zpopmin", -2, "write fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="5.0.0", key_flags="RW access delete")
+@command("zpopmin", -2, "write fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="5.0.0", key_flags="RW access delete",
+         summary="Remove and return members with the lowest scores in a sorted set",
+         complexity="O(log(N)*M) with N being the number of elements in the sorted set, and M"
+                    " being the number of elements popped.")
 def zpopmin_command(client: Client, argv: list[bytes]) -> Any:
     return _pop_min_max(client, argv, False)
 
 
-@command("zpopmax", -2, "write fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="5.0.0", key_flags="RW access delete")
+@command("zpopmax", -2, "write fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="5.0.0", key_flags="RW access delete",
+         summary="Remove and return members with the highest scores in a sorted set",
+         complexity="O(log(N)*M) with N being the number of elements in the sorted set, and M"
+                    " being the number of elements popped.")
 def zpopmax_command(client: Client, argv: list[bytes]) -> Any:
     return _pop_min_max(client, argv, True)
 
@@ -799,7 +871,11 @@ def _parse_mpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], boo
 
 
 @command("zmpop", -4, "write movablekeys", categories="@sortedset", group="sorted_set", since="7.0.0",
-         key_specs=(KeySpec("RW access delete", Index(1), Keynum()),))
+         key_specs=(KeySpec("RW access delete", Index(1), Keynum()),),
+         summary="Remove and return members with scores in a sorted set",
+         complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the "
+                    "number of elements in the sorted set, and M being the number of elements"
+                    " popped.")
 def zmpop_command(client: Client, argv: list[bytes]) -> Any:
     keys, maximum, count = _parse_mpop(argv, 1)
     found = _first_zset(client.db, keys)
@@ -835,19 +911,30 @@ def _bzpop(client: Client, argv: list[bytes], maximum: bool) -> Any:
 
 
 @command("bzpopmin", -3, "write noscript blocking fast", keys=(1, -2, 1), categories="@sortedset",
-         group="sorted_set", since="5.0.0", key_flags="RW access delete")
+         group="sorted_set", since="5.0.0", key_flags="RW access delete",
+         summary="Remove and return the member with the lowest score from one or more sorted "
+                 "sets, or block until one is available",
+         complexity="O(log(N)) with N being the number of elements in the sorted set.")
 def bzpopmin_command(client: Client, argv: list[bytes]) -> Any:
     return _bzpop(client, argv, False)
 
 
 @command("bzpopmax", -3, "write noscript blocking fast", keys=(1, -2, 1), categories="@sortedset",
-         group="sorted_set", since="5.0.0", key_flags="RW access delete")
+         group="sorted_set", since="5.0.0", key_flags="RW access delete",
+         summary="Remove and return the member with the highest score from one or more sorted"
+                 " sets, or block until one is available",
+         complexity="O(log(N)) with N being the number of elements in the sorted set.")
 def bzpopmax_command(client: Client, argv: list[bytes]) -> Any:
     return _bzpop(client, argv, True)
 
 
 @command("bzmpop", -5, "write blocking movablekeys", categories="@sortedset", group="sorted_set", since="7.0.0",
-         key_specs=(KeySpec("RW access delete", Index(2), Keynum()),))
+         key_specs=(KeySpec("RW access delete", Index(2), Keynum()),),
+         summary="Remove and return members with scores in a sorted set or block until one is"
+                 " available",
+         complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the "
+                    "number of elements in the sorted set, and M being the number of elements"
+                    " popped.")
 def bzmpop_command(client: Client, argv: list[bytes]) -> Any:
     keys, maximum, count = _parse_mpop(argv, 2)
     timeout = parse_timeout(argv[1])
@@ -981,46 +1068,73 @@ def _setop(client: Client, argv: list[bytes], numkeys_index: int, op: str, store
 
 
 @command("zunion", -3, "readonly movablekeys", categories="@sortedset", group="sorted_set", since="6.2.0",
-         key_specs=(KeySpec("RO access", Index(1), Keynum()),))
+         key_specs=(KeySpec("RO access", Index(1), Keynum()),),
+         summary="Add multiple sorted sets",
+         complexity="O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted "
+                    "sets, and M being the number of elements in the resulting sorted set.")
 def zunion_command(client: Client, argv: list[bytes]) -> Any:
     return _setop(client, argv, 1, UNION, False)
 
 
 @command("zinter", -3, "readonly movablekeys", categories="@sortedset", group="sorted_set", since="6.2.0",
-         key_specs=(KeySpec("RO access", Index(1), Keynum()),))
+         key_specs=(KeySpec("RO access", Index(1), Keynum()),),
+         summary="Intersect multiple sorted sets",
+         complexity="O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted "
+                    "set, K being the number of input sorted sets and M being the number of "
+                    "elements in the resulting sorted set.")
 def zinter_command(client: Client, argv: list[bytes]) -> Any:
     return _setop(client, argv, 1, INTER, False)
 
 
 @command("zdiff", -3, "readonly movablekeys", categories="@sortedset", group="sorted_set", since="6.2.0",
-         key_specs=(KeySpec("RO access", Index(1), Keynum()),))
+         key_specs=(KeySpec("RO access", Index(1), Keynum()),),
+         summary="Subtract multiple sorted sets",
+         complexity="O(L + (N-K)log(N)) worst case where L is the total number of elements in"
+                    " all the sets, N is the size of the first set, and K is the size of the "
+                    "result set.")
 def zdiff_command(client: Client, argv: list[bytes]) -> Any:
     return _setop(client, argv, 1, DIFF, False)
 
 
 @command("zunionstore", -4, "write denyoom movablekeys", categories="@sortedset",
          group="sorted_set", since="2.0.0",
-         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Keynum())))
+         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Keynum())),
+         summary="Add multiple sorted sets and store the resulting sorted set in a new key",
+         complexity="O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted "
+                    "sets, and M being the number of elements in the resulting sorted set.")
 def zunionstore_command(client: Client, argv: list[bytes]) -> Any:
     return _setop(client, argv, 2, UNION, True)
 
 
 @command("zinterstore", -4, "write denyoom movablekeys", categories="@sortedset",
          group="sorted_set", since="2.0.0",
-         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Keynum())))
+         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Keynum())),
+         summary="Intersect multiple sorted sets and store the resulting sorted set in a new "
+                 "key",
+         complexity="O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted "
+                    "set, K being the number of input sorted sets and M being the number of "
+                    "elements in the resulting sorted set.")
 def zinterstore_command(client: Client, argv: list[bytes]) -> Any:
     return _setop(client, argv, 2, INTER, True)
 
 
 @command("zdiffstore", -4, "write denyoom movablekeys", categories="@sortedset",
          group="sorted_set", since="6.2.0",
-         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Keynum())))
+         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Keynum())),
+         summary="Subtract multiple sorted sets and store the resulting sorted set in a new "
+                 "key",
+         complexity="O(L + (N-K)log(N)) worst case where L is the total number of elements in"
+                    " all the sets, N is the size of the first set, and K is the size of the "
+                    "result set.")
 def zdiffstore_command(client: Client, argv: list[bytes]) -> Any:
     return _setop(client, argv, 2, DIFF, True)
 
 
 @command("zintercard", -3, "readonly movablekeys", categories="@sortedset", group="sorted_set", since="7.0.0",
-         key_specs=(KeySpec("RO access", Index(1), Keynum()),))
+         key_specs=(KeySpec("RO access", Index(1), Keynum()),),
+         summary="Intersect multiple sorted sets and return the cardinality of the result",
+         complexity="O(N*K) worst case with N being the smallest input sorted set, K being "
+                    "the number of input sorted sets.")
 def zintercard_command(client: Client, argv: list[bytes]) -> Any:
     return _setop(client, argv, 1, INTER, False, cardinality_only=True)
 
@@ -1028,7 +1142,9 @@ def zintercard_command(client: Client, argv: list[bytes]) -> Any:
 # -- ZRANDMEMBER -----------------------------------------------------------------------------
 
 @command("zrandmember", -2, "readonly", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
-         since="6.2.0", tips="nondeterministic_output")
+         since="6.2.0", tips="nondeterministic_output",
+         summary="Get one or multiple random elements from a sorted set",
+         complexity="O(N) where N is the number of elements returned")
 def zrandmember_command(client: Client, argv: list[bytes]) -> Any:
     if len(argv) == 2:
         zs = client.db.lookup_typed(argv[1], SortedSet)
@@ -1060,7 +1176,11 @@ def zrandmember_command(client: Client, argv: list[bytes]) -> Any:
 
 # -- ZSCAN -----------------------------------------------------------------------------------
 
-@command("zscan", -3, "readonly", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="2.8.0", tips="nondeterministic_output")
+@command("zscan", -3, "readonly", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="2.8.0", tips="nondeterministic_output",
+         summary="Incrementally iterate sorted sets elements and associated scores",
+         complexity="O(1) for every call. O(N) for a complete iteration, including enough "
+                    "command calls for the cursor to return back to 0. N is the number of "
+                    "elements inside the collection..")
 def zscan_command(client: Client, argv: list[bytes]) -> Any:
     cursor = parse_scan_cursor(argv[2])
     zs = client.db.lookup_typed(argv[1], SortedSet)
