@@ -3,6 +3,11 @@
 Dispatch, `COMMAND INFO/DOCS/GETKEYS`, MULTI queuing, ACL categories and (later) the AOF and
 cluster routing all read this table. A type module declares its commands with `@command(...)`;
 `load_all()` imports every module so that the table is complete.
+
+Keys are declared as Redis 7 declares them: a list of key specs (`KeySpec`: where the search begins,
+`Index` or `Keyword`; how keys are found from there, `Range` or `Keynum`; the key flags; notes).
+COMMAND INFO's first/last/step and `movablekeys`, COMMAND GETKEYS and `Command.key_positions` all derive
+from them; `keys=(first, last, step)` with `key_flags=` is the shorthand for a single range.
 """
 
 from __future__ import annotations

@@ -1350,7 +1350,7 @@ _RO_KEYS_NOTED = KeySpec("RO access", Index(2), Keynum(),
                          notes="We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")
 
 
-@command("eval", -3, "noscript stale skip_monitor no_mandatory_keys movablekeys", since="2.6.0",
+@command("eval", -3, "noscript stale skip_monitor no_mandatory_keys", since="2.6.0",
          **_SCRIPT_SPEC, key_specs=(_RW_KEYS_NOTED,),
          summary="Execute a Lua script server side",
          complexity="Depends on the script that is executed.")
@@ -1358,7 +1358,7 @@ def eval_command(client: Client, argv: list[bytes]) -> Any:
     return _eval(client, argv, False, False)
 
 
-@command("evalsha", -3, "noscript stale skip_monitor no_mandatory_keys movablekeys", since="2.6.0",
+@command("evalsha", -3, "noscript stale skip_monitor no_mandatory_keys", since="2.6.0",
          **_SCRIPT_SPEC, key_specs=(_RW_KEYS,),
          summary="Execute a Lua script server side",
          complexity="Depends on the script that is executed.")
@@ -1366,7 +1366,7 @@ def evalsha_command(client: Client, argv: list[bytes]) -> Any:
     return _eval(client, argv, True, False)
 
 
-@command("eval_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys movablekeys", since="7.0.0",
+@command("eval_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys", since="7.0.0",
          **_SCRIPT_SPEC, key_specs=(_RO_KEYS_NOTED,),
          summary="Execute a read-only Lua script server side",
          complexity="Depends on the script that is executed.")
@@ -1374,7 +1374,7 @@ def eval_ro_command(client: Client, argv: list[bytes]) -> Any:
     return _eval(client, argv, False, True)
 
 
-@command("evalsha_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys movablekeys", since="7.0.0",
+@command("evalsha_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys", since="7.0.0",
          **_SCRIPT_SPEC, key_specs=(_RO_KEYS,),
          summary="Execute a read-only Lua script server side",
          complexity="Depends on the script that is executed.")
@@ -1395,7 +1395,7 @@ def _fcall(client: Client, argv: list[bytes], is_ro: bool) -> Any:
                      function["name"].decode("utf-8", "replace"))
 
 
-@command("fcall", -3, "noscript stale skip_monitor no_mandatory_keys movablekeys", since="7.0.0",
+@command("fcall", -3, "noscript stale skip_monitor no_mandatory_keys", since="7.0.0",
          **_SCRIPT_SPEC, key_specs=(_RW_KEYS_NOTED,),
          summary="Invoke a function",
          complexity="Depends on the function that is executed.")
@@ -1403,7 +1403,7 @@ def fcall_command(client: Client, argv: list[bytes]) -> Any:
     return _fcall(client, argv, False)
 
 
-@command("fcall_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys movablekeys", since="7.0.0",
+@command("fcall_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys", since="7.0.0",
          **_SCRIPT_SPEC, key_specs=(_RO_KEYS_NOTED,),
          summary="Invoke a read-only function",
          complexity="Depends on the function that is executed.")

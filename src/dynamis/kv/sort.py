@@ -255,7 +255,7 @@ _STORE_KEYS = KeySpec("OW update", UNKNOWN, UNKNOWN, notes="For the optional STO
                       "because the keyword can appear anywhere in the argument array")
 
 
-@command("sort", -2, "write denyoom movablekeys", categories="@set @sortedset @list @dangerous",
+@command("sort", -2, "write denyoom", categories="@set @sortedset @list @dangerous",
          group="generic", key_spec=sort_keys,
          key_specs=(KeySpec("RO access", Index(1)), _BY_GET_KEYS, _STORE_KEYS),
          summary="Sort the elements in a list, set or sorted set",
@@ -271,7 +271,7 @@ def _sort_ro_keys(argv: list[bytes]) -> list[tuple[int, str]]:
     return [(1, "RO access")]
 
 
-@command("sort_ro", -2, "readonly movablekeys", categories="@set @sortedset @list @dangerous",
+@command("sort_ro", -2, "readonly", categories="@set @sortedset @list @dangerous",
          group="generic", since="7.0.0", key_spec=_sort_ro_keys,
          key_specs=(KeySpec("RO access", Index(1)), _BY_GET_KEYS),
          summary="Sort the elements in a list, set or sorted set. Read-only variant of SORT.",

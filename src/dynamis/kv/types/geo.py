@@ -440,7 +440,7 @@ def _georadius(client: Client, argv: list[bytes], src_index: int, flags: int) ->
     return replies
 
 
-@command("georadius", -6, "write denyoom movablekeys", categories="@geo", group="geo",
+@command("georadius", -6, "write denyoom", categories="@geo", group="geo",
          since="3.2.0",
          key_specs=(KeySpec("RO access", Index(1)), KeySpec("OW update", Keyword("STORE", 6)),
                     KeySpec("OW update", Keyword("STOREDIST", 6))),
@@ -453,7 +453,7 @@ def georadius_command(client: Client, argv: list[bytes]) -> Any:
     return _georadius(client, argv, 1, RADIUS_COORDS)
 
 
-@command("georadiusbymember", -5, "write denyoom movablekeys", categories="@geo", group="geo",
+@command("georadiusbymember", -5, "write denyoom", categories="@geo", group="geo",
          since="3.2.0",
          key_specs=(KeySpec("RO access", Index(1)), KeySpec("OW update", Keyword("STORE", 5)),
                     KeySpec("OW update", Keyword("STOREDIST", 5))),

@@ -870,7 +870,7 @@ def _parse_mpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], boo
     return argv[numkeys_index + 1:where_index], where == b"max", max(count, 1)
 
 
-@command("zmpop", -4, "write movablekeys", categories="@sortedset", group="sorted_set", since="7.0.0",
+@command("zmpop", -4, "write", categories="@sortedset", group="sorted_set", since="7.0.0",
          key_specs=(KeySpec("RW access delete", Index(1), Keynum()),),
          summary="Remove and return members with scores in a sorted set",
          complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the "
@@ -928,7 +928,7 @@ def bzpopmax_command(client: Client, argv: list[bytes]) -> Any:
     return _bzpop(client, argv, True)
 
 
-@command("bzmpop", -5, "write blocking movablekeys", categories="@sortedset", group="sorted_set", since="7.0.0",
+@command("bzmpop", -5, "write blocking", categories="@sortedset", group="sorted_set", since="7.0.0",
          key_specs=(KeySpec("RW access delete", Index(2), Keynum()),),
          summary="Remove and return members with scores in a sorted set or block until one is"
                  " available",
@@ -1067,7 +1067,7 @@ def _setop(client: Client, argv: list[bytes], numkeys_index: int, op: str, store
     return pairs_reply(client, pairs, withscores)
 
 
-@command("zunion", -3, "readonly movablekeys", categories="@sortedset", group="sorted_set", since="6.2.0",
+@command("zunion", -3, "readonly", categories="@sortedset", group="sorted_set", since="6.2.0",
          key_specs=(KeySpec("RO access", Index(1), Keynum()),),
          summary="Add multiple sorted sets",
          complexity="O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted "
@@ -1076,7 +1076,7 @@ def zunion_command(client: Client, argv: list[bytes]) -> Any:
     return _setop(client, argv, 1, UNION, False)
 
 
-@command("zinter", -3, "readonly movablekeys", categories="@sortedset", group="sorted_set", since="6.2.0",
+@command("zinter", -3, "readonly", categories="@sortedset", group="sorted_set", since="6.2.0",
          key_specs=(KeySpec("RO access", Index(1), Keynum()),),
          summary="Intersect multiple sorted sets",
          complexity="O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted "
@@ -1086,7 +1086,7 @@ def zinter_command(client: Client, argv: list[bytes]) -> Any:
     return _setop(client, argv, 1, INTER, False)
 
 
-@command("zdiff", -3, "readonly movablekeys", categories="@sortedset", group="sorted_set", since="6.2.0",
+@command("zdiff", -3, "readonly", categories="@sortedset", group="sorted_set", since="6.2.0",
          key_specs=(KeySpec("RO access", Index(1), Keynum()),),
          summary="Subtract multiple sorted sets",
          complexity="O(L + (N-K)log(N)) worst case where L is the total number of elements in"
@@ -1096,7 +1096,7 @@ def zdiff_command(client: Client, argv: list[bytes]) -> Any:
     return _setop(client, argv, 1, DIFF, False)
 
 
-@command("zunionstore", -4, "write denyoom movablekeys", categories="@sortedset",
+@command("zunionstore", -4, "write denyoom", categories="@sortedset",
          group="sorted_set", since="2.0.0",
          key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Keynum())),
          summary="Add multiple sorted sets and store the resulting sorted set in a new key",
@@ -1106,7 +1106,7 @@ def zunionstore_command(client: Client, argv: list[bytes]) -> Any:
     return _setop(client, argv, 2, UNION, True)
 
 
-@command("zinterstore", -4, "write denyoom movablekeys", categories="@sortedset",
+@command("zinterstore", -4, "write denyoom", categories="@sortedset",
          group="sorted_set", since="2.0.0",
          key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Keynum())),
          summary="Intersect multiple sorted sets and store the resulting sorted set in a new "
@@ -1118,7 +1118,7 @@ def zinterstore_command(client: Client, argv: list[bytes]) -> Any:
     return _setop(client, argv, 2, INTER, True)
 
 
-@command("zdiffstore", -4, "write denyoom movablekeys", categories="@sortedset",
+@command("zdiffstore", -4, "write denyoom", categories="@sortedset",
          group="sorted_set", since="6.2.0",
          key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Keynum())),
          summary="Subtract multiple sorted sets and store the resulting sorted set in a new "
@@ -1130,7 +1130,7 @@ def zdiffstore_command(client: Client, argv: list[bytes]) -> Any:
     return _setop(client, argv, 2, DIFF, True)
 
 
-@command("zintercard", -3, "readonly movablekeys", categories="@sortedset", group="sorted_set", since="7.0.0",
+@command("zintercard", -3, "readonly", categories="@sortedset", group="sorted_set", since="7.0.0",
          key_specs=(KeySpec("RO access", Index(1), Keynum()),),
          summary="Intersect multiple sorted sets and return the cardinality of the result",
          complexity="O(N*K) worst case with N being the smallest input sorted set, K being "
