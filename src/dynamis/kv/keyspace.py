@@ -291,19 +291,26 @@ class Database:
         cycles every volatile key is looked at, including those never accessed again.
         """
         expired = 0
-        while self.expires:
+        expires = self.expires
+        while expires:
             if self._expire_pos >= len(self._expire_keys):
-                self._expire_keys = list(self.expires)
+                self._expire_keys = list(expires)
                 self._expire_pos = 0
-            batch = self._expire_keys[self._expire_pos : self._expire_pos + sample]
-            self._expire_pos += sample
+            # keys deleted since the snapshot are skipped, not sampled: a snapshot full of deleted keys
+            # would otherwise spend whole cycles on them while new volatile keys wait their turn
+            snapshot, pos, batch = self._expire_keys, self._expire_pos, []
+            while len(batch) < sample and pos < len(snapshot):
+                if snapshot[pos] in expires:
+                    batch.append(snapshot[pos])
+                pos += 1
+            self._expire_pos = pos
+            if not batch:
+                continue
             now = now_ms()
             stale = 0
             ttl_sum = ttl_n = 0
             for key in batch:
-                when = self.expires.get(key)
-                if when is None:
-                    continue
+                when = expires[key]
                 if when <= now:
                     self._expire(key)
                     stale += 1
