@@ -360,25 +360,28 @@ class RedisServer:
         while True:
             hz = max(self.config["hz"], 1)
             await asyncio.sleep(1 / hz)
-            self.keyspace.tick()
-            self.sample_metrics()
-            if self.active_expire_enabled and not self.paused_until > time.time() and self.busy_script is None:
-                # 25% of each cron period at most, as Redis's ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC
-                deadline = time.perf_counter() + 0.25 / hz
-                for db in self.keyspace.dbs:
-                    if db.expires:
-                        db.active_expire(deadline)
-                    if time.perf_counter() > deadline:
-                        break
-                if self._ready_keys:  # a deleted stream wakes its XREADGROUP waiters now, not at the next command
-                    blocking.serve_ready_keys(self.keyspace)
-            timeout = self.config["timeout"]
-            if timeout:
-                now = time.time()
-                for client in list(self.clients.values()):
-                    if (now - client.last_interaction > timeout and not client.subscriptions
-                            and not client.monitor and client.blocked is None and client.fd >= 0):
-                        client.close()
+            try:
+                self.keyspace.tick()
+                self.sample_metrics()
+                if self.active_expire_enabled and not self.paused_until > time.time() and self.busy_script is None:
+                    # 25% of each cron period at most, as Redis's ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC
+                    deadline = time.perf_counter() + 0.25 / hz
+                    for db in self.keyspace.dbs:
+                        if db.expires:
+                            db.active_expire(deadline)
+                        if time.perf_counter() > deadline:
+                            break
+                    if self._ready_keys:  # a deleted stream wakes its XREADGROUP waiters now, not at the next command
+                        blocking.serve_ready_keys(self.keyspace)
+                timeout = self.config["timeout"]
+                if timeout:
+                    now = time.time()
+                    for client in list(self.clients.values()):
+                        if (now - client.last_interaction > timeout and not client.subscriptions
+                                and not client.monitor and client.blocked is None and client.fd >= 0):
+                            client.close()
+            except Exception:  # one bad tick must not end active expiry and timeouts for good
+                log.exception("cron tick failed")
 
 
 def _monitor_escape(arg: bytes) -> str:
