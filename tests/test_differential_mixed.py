@@ -241,8 +241,8 @@ _KEYLESS = {"DBSIZE", "KEYS", "SCAN", "RANDOMKEY", "FLUSHDB", "SWAPDB", "SELECT"
 def expiry_step(d: Draw) -> list[list[str]]:
     """A key expires for real, then a command meets it (maybe as a destination, maybe WATCHed)."""
     key = _k(d)
-    # 30 ms: long enough that both servers see the key alive at the next command, short to wait for
-    expire = d.pick([["PEXPIRE", key, "30"], ["SET", key, d.pick(VALUES), "PX", "30"], ["PSETEX", key, "30", "v"]])
+    # long enough that both servers still see the key alive at the next command on a loaded machine
+    expire = d.pick([["PEXPIRE", key, "100"], ["SET", key, d.pick(VALUES), "PX", "100"], ["PSETEX", key, "100", "v"]])
     after = command(d)
     while after[0] in _KEYLESS:
         after = command(d)
@@ -342,7 +342,7 @@ def run_step(diff: Differential, block: list[list[str]]) -> list[str]:
     problems, queued, in_multi = [], [], False
     for args in block:
         if args is SLEEP:
-            time.sleep(0.04)
+            time.sleep(0.11)
             continue
         expected, actual = diff.both(*args)
         name = args[0].upper()
@@ -741,7 +741,7 @@ def tracking_campaign(steps: int, seed: int) -> int:
             problems, queued, in_multi = [], [], False
             for args in block:
                 if args is SLEEP:
-                    time.sleep(0.04)
+                    time.sleep(0.11)
                     continue
                 (e, e_push), (a, a_push) = (_call_with_pushes(c, args) for c in (diff.redis, diff.dynamis))
                 why = mismatch(args, e, a, queued)
