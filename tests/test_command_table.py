@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hiredis
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dynamis.kv.commands import COMMANDS, Command, load_all, unique_commands
 
@@ -80,6 +82,7 @@ MOVABLE = [
     ["sintercard", "x", "a"], ["zrangestore", "d", "s", "0", "-1"],
     ["geosearchstore", "d", "s", "FROMMEMBER", "m", "BYRADIUS", "1", "km"],
     ["zunion", "2", "a", "b", "WEIGHTS", "1", "2"], ["zunion", "0", "a"], ["zunion", "-1", "a"],
+    ["zunion", "01", "a"], ["zunionstore", "d", " 1", "a"], ["georadius", "g", "0", "0", "1", "km", "STORE"],
     ["zinter", "1", "a"], ["zdiff", "2", "a", "b"], ["zunionstore", "d", "2", "a", "b"],
     ["zinterstore", "d", "1", "a", "AGGREGATE", "MIN"], ["zdiffstore", "d", "3", "a", "b"],
     ["zintercard", "2", "a", "b"], ["zmpop", "1", "a", "MIN"], ["bzmpop", "1", "2", "a", "b", "MAX"],
@@ -127,3 +130,18 @@ def test_command_docs_fields_every_command(diff):
         if any(got.get(f) != want.get(f) for f in fields):
             mismatched.append(name)
     assert mismatched == []
+
+
+_TOKENS = st.sampled_from(["k", "a", "0", "1", "2", "3", "-1", "01", " 1", "+2", "1x", "x", "STORE", "store", "STOREDIST", "STREAMS",
+                           "streams", "GET", "get", "BY", "LIMIT", "SET", "u8", "OVERFLOW", "km", "GROUP"])
+_KEYED = ["rename", "copy", "smove", "lmove", "sinterstore", "lmpop", "blmpop", "sintercard", "zunion", "zunionstore",
+          "zintercard", "zmpop", "bzmpop", "georadius", "georadiusbymember", "sort", "sort_ro", "xread", "xreadgroup",
+          "eval", "fcall_ro", "set", "bitfield",
+          "zinterstore", "zdiffstore", "evalsha", "bitfield_ro", "sunionstore", "pfcount", "bitop", "pfmerge", "mset", "del", "blpop", "spublish"]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(_KEYED), args=st.lists(_TOKENS, max_size=9))
+def test_getkeys_generated(diff, name, args):
+    """Any argv, well-formed or not: the same keys, flags and errors as Redis."""
+    diff.check("COMMAND", "GETKEYSANDFLAGS", name, *args)

@@ -13,6 +13,7 @@ from them; `keys=(first, last, step)` with `key_flags=` is the shorthand for a s
 from __future__ import annotations
 
 import importlib
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -166,7 +167,8 @@ def _keyword_position(argv: list[bytes], begin: Keyword) -> int:
     argc = len(argv)
     keyword = begin.keyword.lower().encode()
     start = begin.startfrom if begin.startfrom > 0 else argc + begin.startfrom
-    indexes = range(start, argc) if begin.startfrom > 0 else range(start, 0, -1)
+    # as Redis's loop (`i != end_index`), a forward search never looks at the last argument
+    indexes = range(start, argc - 1) if begin.startfrom > 0 else range(start, 0, -1)
     for i in indexes:
         if i < 1 or i >= argc:
             break
@@ -197,6 +199,27 @@ def _legacy_range(specs: tuple[KeySpec, ...]) -> tuple[int, int, int, bool]:
 
 def _absolute_last(begin: Index, find: Range) -> int:
     return begin.pos + find.lastkey if find.lastkey >= 0 else find.lastkey
+
+
+_ATOI = re.compile(rb"[ \t\n\v\f\r]*([+-]?[0-9]+)")
+
+
+def numkeys_getkeys(count_at: int, first_at: int, store_at: int = 0) -> GetKeys:
+    """Redis's genericGetKeys, the getkeys proc of numkeys commands (ZUNION, LMPOP, EVAL ...).
+
+    Used only when their key specs cannot tell: it reads the count with atoi (so "01" or " 1" still name
+    keys), puts the destination last, and gives no key flags.
+    """
+    def getkeys(argv: list[bytes]) -> list[tuple[int, str]]:
+        match = _ATOI.match(argv[count_at])
+        num = int(match.group(1)) if match else 0
+        if num < 1 or num > len(argv) - first_at:
+            return []
+        keys = [(first_at + i, "") for i in range(num)]
+        if store_at:
+            keys.append((store_at, ""))
+        return keys
+    return getkeys
 
 
 def _default_key_flags(flags: frozenset[str]) -> str:

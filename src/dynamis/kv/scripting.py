@@ -41,7 +41,7 @@ from dynamis import REDIS_VERSION
 from dynamis.kv import commands as cmdtable
 from dynamis.kv.args import NOT_INTEGER, int_arg
 from dynamis.kv.client import Client
-from dynamis.kv.commands import Index, Keynum, KeySpec, command, document_container
+from dynamis.kv.commands import Index, Keynum, KeySpec, command, document_container, numkeys_getkeys
 from dynamis.kv.glob import glob_match
 from dynamis.kv.protocol import (
     NULL_ARRAY,
@@ -1340,7 +1340,7 @@ def _eval(client: Client, argv: list[bytes], by_sha: bool, is_ro: bool) -> Any:
     return state.run(client, state.eval_engine, function, argv, nkeys, True, read_only, sha)
 
 
-_SCRIPT_SPEC = dict(categories="@scripting", group="scripting")
+_SCRIPT_SPEC = dict(categories="@scripting", group="scripting", key_spec=numkeys_getkeys(2, 3))
 # the keys follow numkeys; Redis notes on EVAL and FCALL (not on the *SHA forms) why it assumes the worst
 _RW_KEYS = KeySpec("RW access update", Index(2), Keynum())
 _RO_KEYS = KeySpec("RO access", Index(2), Keynum())

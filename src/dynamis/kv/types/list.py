@@ -16,7 +16,7 @@ from dynamis.config import Config
 from dynamis.kv.args import SYNTAX, int_arg, parse_int64
 from dynamis.kv.blocking import NOT_READY, BlockedRequest, parse_timeout
 from dynamis.kv.client import Client
-from dynamis.kv.commands import Index, Keynum, KeySpec, command
+from dynamis.kv.commands import Index, Keynum, KeySpec, command, numkeys_getkeys
 from dynamis.kv.keyspace import WRONGTYPE, Database
 from dynamis.kv.protocol import NULL_ARRAY, OK, ReplyError
 from dynamis.kv.types import register_type
@@ -214,7 +214,7 @@ def _mpop_first(db: Database, keys: list[bytes], where: int, count: int) -> obje
 
 
 @command("lmpop", -4, "write", categories="@list", group="list", since="7.0.0",
-         key_specs=(KeySpec("RW access delete", Index(1), Keynum()),),
+         key_spec=numkeys_getkeys(1, 2), key_specs=(KeySpec("RW access delete", Index(1), Keynum()),),
          summary="Pop elements from a list",
          complexity="O(N+M) where N is the number of provided keys and M is the number of "
                     "elements returned.")
@@ -268,7 +268,7 @@ def brpop_command(client: Client, argv: list[bytes]) -> object:
 
 
 @command("blmpop", -5, "write blocking", categories="@list", group="list", since="7.0.0",
-         key_specs=(KeySpec("RW access delete", Index(2), Keynum()),),
+         key_spec=numkeys_getkeys(2, 3), key_specs=(KeySpec("RW access delete", Index(2), Keynum()),),
          summary="Pop elements from a list, or block until one is available",
          complexity="O(N+M) where N is the number of provided keys and M is the number of "
                     "elements returned.")

@@ -18,7 +18,7 @@ from typing import Any
 from dynamis.config import Config
 from dynamis.kv.args import SYNTAX, int_arg, parse_int64, parse_scan_cursor, scan_options
 from dynamis.kv.client import Client
-from dynamis.kv.commands import Index, Keynum, KeySpec, Range, command
+from dynamis.kv.commands import Index, Keynum, KeySpec, Range, command, numkeys_getkeys
 from dynamis.kv.glob import glob_match
 from dynamis.kv.keyspace import WRONGTYPE, Database
 from dynamis.kv.protocol import ReplyError, SetReply
@@ -361,7 +361,7 @@ def sinterstore_command(client: Client, argv: list[bytes]) -> int:
 
 
 @command("sintercard", -3, "readonly", categories="@set", group="set", since="7.0.0",
-         key_specs=(KeySpec("RO access", Index(1), Keynum()),),
+         key_spec=numkeys_getkeys(1, 2), key_specs=(KeySpec("RO access", Index(1), Keynum()),),
          summary="Intersect multiple sets and return the cardinality of the result",
          complexity="O(N*M) worst case where N is the cardinality of the smallest set and M "
                     "is the number of sets.")

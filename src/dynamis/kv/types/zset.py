@@ -20,7 +20,7 @@ from sortedcontainers import SortedList
 from dynamis.kv.args import SYNTAX, float_arg, int_arg, parse_int64, parse_scan_cursor, scan_options, strtod
 from dynamis.kv.blocking import NOT_READY, BlockedRequest, parse_timeout
 from dynamis.kv.client import Client
-from dynamis.kv.commands import Index, Keynum, KeySpec, command
+from dynamis.kv.commands import Index, Keynum, KeySpec, command, numkeys_getkeys
 from dynamis.kv.glob import glob_match
 from dynamis.kv.keyspace import WRONGTYPE, Database
 from dynamis.kv.protocol import NULL_ARRAY, ReplyError, format_double
@@ -871,7 +871,7 @@ def _parse_mpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], boo
 
 
 @command("zmpop", -4, "write", categories="@sortedset", group="sorted_set", since="7.0.0",
-         key_specs=(KeySpec("RW access delete", Index(1), Keynum()),),
+         key_spec=numkeys_getkeys(1, 2), key_specs=(KeySpec("RW access delete", Index(1), Keynum()),),
          summary="Remove and return members with scores in a sorted set",
          complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the "
                     "number of elements in the sorted set, and M being the number of elements"
@@ -929,7 +929,7 @@ def bzpopmax_command(client: Client, argv: list[bytes]) -> Any:
 
 
 @command("bzmpop", -5, "write blocking", categories="@sortedset", group="sorted_set", since="7.0.0",
-         key_specs=(KeySpec("RW access delete", Index(2), Keynum()),),
+         key_spec=numkeys_getkeys(2, 3), key_specs=(KeySpec("RW access delete", Index(2), Keynum()),),
          summary="Remove and return members with scores in a sorted set or block until one is"
                  " available",
          complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the "
@@ -1068,7 +1068,7 @@ def _setop(client: Client, argv: list[bytes], numkeys_index: int, op: str, store
 
 
 @command("zunion", -3, "readonly", categories="@sortedset", group="sorted_set", since="6.2.0",
-         key_specs=(KeySpec("RO access", Index(1), Keynum()),),
+         key_spec=numkeys_getkeys(1, 2), key_specs=(KeySpec("RO access", Index(1), Keynum()),),
          summary="Add multiple sorted sets",
          complexity="O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted "
                     "sets, and M being the number of elements in the resulting sorted set.")
@@ -1077,7 +1077,7 @@ def zunion_command(client: Client, argv: list[bytes]) -> Any:
 
 
 @command("zinter", -3, "readonly", categories="@sortedset", group="sorted_set", since="6.2.0",
-         key_specs=(KeySpec("RO access", Index(1), Keynum()),),
+         key_spec=numkeys_getkeys(1, 2), key_specs=(KeySpec("RO access", Index(1), Keynum()),),
          summary="Intersect multiple sorted sets",
          complexity="O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted "
                     "set, K being the number of input sorted sets and M being the number of "
@@ -1087,7 +1087,7 @@ def zinter_command(client: Client, argv: list[bytes]) -> Any:
 
 
 @command("zdiff", -3, "readonly", categories="@sortedset", group="sorted_set", since="6.2.0",
-         key_specs=(KeySpec("RO access", Index(1), Keynum()),),
+         key_spec=numkeys_getkeys(1, 2), key_specs=(KeySpec("RO access", Index(1), Keynum()),),
          summary="Subtract multiple sorted sets",
          complexity="O(L + (N-K)log(N)) worst case where L is the total number of elements in"
                     " all the sets, N is the size of the first set, and K is the size of the "
@@ -1098,7 +1098,7 @@ def zdiff_command(client: Client, argv: list[bytes]) -> Any:
 
 @command("zunionstore", -4, "write denyoom", categories="@sortedset",
          group="sorted_set", since="2.0.0",
-         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Keynum())),
+         key_spec=numkeys_getkeys(2, 3, 1), key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Keynum())),
          summary="Add multiple sorted sets and store the resulting sorted set in a new key",
          complexity="O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted "
                     "sets, and M being the number of elements in the resulting sorted set.")
@@ -1108,7 +1108,7 @@ def zunionstore_command(client: Client, argv: list[bytes]) -> Any:
 
 @command("zinterstore", -4, "write denyoom", categories="@sortedset",
          group="sorted_set", since="2.0.0",
-         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Keynum())),
+         key_spec=numkeys_getkeys(2, 3, 1), key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Keynum())),
          summary="Intersect multiple sorted sets and store the resulting sorted set in a new "
                  "key",
          complexity="O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted "
@@ -1120,7 +1120,7 @@ def zinterstore_command(client: Client, argv: list[bytes]) -> Any:
 
 @command("zdiffstore", -4, "write denyoom", categories="@sortedset",
          group="sorted_set", since="6.2.0",
-         key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Keynum())),
+         key_spec=numkeys_getkeys(2, 3, 1), key_specs=(KeySpec("OW update", Index(1)), KeySpec("RO access", Index(2), Keynum())),
          summary="Subtract multiple sorted sets and store the resulting sorted set in a new "
                  "key",
          complexity="O(L + (N-K)log(N)) worst case where L is the total number of elements in"
@@ -1131,7 +1131,7 @@ def zdiffstore_command(client: Client, argv: list[bytes]) -> Any:
 
 
 @command("zintercard", -3, "readonly", categories="@sortedset", group="sorted_set", since="7.0.0",
-         key_specs=(KeySpec("RO access", Index(1), Keynum()),),
+         key_spec=numkeys_getkeys(1, 2), key_specs=(KeySpec("RO access", Index(1), Keynum()),),
          summary="Intersect multiple sorted sets and return the cardinality of the result",
          complexity="O(N*K) worst case with N being the smallest input sorted set, K being "
                     "the number of input sorted sets.")
