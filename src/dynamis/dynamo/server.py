@@ -98,11 +98,22 @@ class DynamoServer:
             self.storage = None
 
 
+class _RedisStyleFormatter(logging.Formatter):
+    """Redis's log line: `pid:role date time.ms level message`, role D for this process, level . - * #."""
+
+    _LEVELS = {logging.DEBUG: ".", logging.INFO: "*", logging.WARNING: "#", logging.ERROR: "#",
+               logging.CRITICAL: "#"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.redis_level = self._LEVELS.get(record.levelno, "*")
+        return super().format(record)
+
+
 def _configure_logging() -> None:
     if not log.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(process)d:D %(asctime)s.%(msecs)03d * %(message)s",
-                                               "%d %b %Y %H:%M:%S"))
+        handler.setFormatter(_RedisStyleFormatter(
+            "%(process)d:D %(asctime)s.%(msecs)03d %(redis_level)s %(message)s", "%d %b %Y %H:%M:%S"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)
 
