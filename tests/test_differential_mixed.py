@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from tests.helpers import Differential, RawConnection, encode_command, resp_frame_end
 
 KEYS = ["a", "b", "c"]
-MEMBERS = ["1", "2", "3", "m", "n", "-5", "10", "x" * 70]
+MEMBERS = ["1", "2", "3", "m", "n", "-5", "10", "x" * 70, "a", "b"]  # a, b: SORT BY/GET patterns find keys
 VALUES = ["", "v", "7", "-3", "1.5", "12345678901234567890", "x" * 50, "abc"]
 SCORES = ["1", "2", "-1", "1.5", "0", "inf", "-inf", "x"]
 COUNTS = ["0", "1", "2", "5", "-1", "-3"]
@@ -96,6 +96,9 @@ BUILDERS: list[Callable[[Draw], list[str]]] = [
     lambda d: ["SORT", _k(d), *d.pick([[], ["ALPHA"], ["ALPHA", "DESC", "LIMIT", "0", "2"], ["ALPHA", "STORE", _k(d)],
                                          ["STORE", _k(d)], ["BY", "nosort"], ["GET", "#", "ALPHA"]])],
     lambda d: ["SORT_RO", _k(d), "ALPHA"],
+    lambda d: ["SORT", _k(d), *d.pick([["BY", "*"], ["BY", "*->m"], ["BY", "*", "ALPHA"], ["BY", "nosort", "GET", "*"]]),
+               *d.pick([[], ["GET", "*"], ["GET", "*->m"], ["GET", "#", "GET", "*->1"], ["LIMIT", "1", "1"]]),
+               *d.pick([[], ["ALPHA"], ["DESC"]])],
     lambda d: ["FLUSHDB"],
     # strings
     lambda d: ["SET", _k(d), d.pick(VALUES), *d.pick([[], ["EX", "100000"], ["KEEPTTL"], ["GET"], ["NX"], ["XX"]])],
@@ -574,6 +577,33 @@ def test_xsetid_touches_neither_watch_nor_tracking(redis_oracle_port, server):
         conn.close()
         other.close()
     assert got[2:] == got[:2]
+
+
+@pytest.mark.parametrize("store", [["SORT", "mix:none", "STORE", "mix:d"], ["BITOP", "OR", "mix:d", "mix:none"]])
+def test_empty_store_into_an_expired_destination_is_a_del(redis_oracle_port, server, store):
+    """Redis's dbDelete ignores the TTL: an empty result stored over an expired key sends `del`, not `expired`."""
+    got = []
+    for port in (redis_oracle_port, server.port):
+        conn, sub = RawConnection(port), RawConnection(port)
+        old = _parse(conn.call("CONFIG", "GET", "notify-keyspace-events"))[1]
+        conn.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
+        conn.call("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        try:
+            sub.call("PSUBSCRIBE", "__keyevent@*__:*")
+            conn.call("SET", "mix:d", "x", "PX", "20")
+            time.sleep(0.03)
+            reply = conn.call(*store)
+            sub.send(encode_command(["PING"]))
+            events = []
+            while (msg := sub.read_reply()[1]) != [b"pong", b""]:
+                events.append(msg)
+            got.append((reply, events))
+        finally:
+            conn.call("CONFIG", "SET", "notify-keyspace-events", old)
+            conn.call("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+            conn.close()
+            sub.close()
+    assert got[1] == got[0]
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -216,6 +216,18 @@ class Database:
         self.keyspace.key_modified(self, key)
         return True
 
+    def discard(self, key: bytes) -> bool:
+        """Redis's dbDelete: remove `key` even when its TTL has passed (no lazy expiry, no `expired` event
+        first): what the *STORE commands do to their destination when the result is empty."""
+        if key not in self.data:
+            return False
+        del self.data[key]
+        self.access.pop(key, None)
+        if self.expires:
+            self.expires.pop(key, None)
+        self.keyspace.key_modified(self, key)
+        return True
+
     def set_expire(self, key: bytes, when_ms: int) -> None:
         self.expires[key] = when_ms
         self.keyspace.key_modified(self, key)

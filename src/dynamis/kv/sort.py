@@ -243,7 +243,7 @@ def _sort(client: Client, argv: list[bytes], readonly: bool) -> object:
         db.set(store, ListValue(items))
         keyspace.notify(db, "l", "sortstore", store)
         keyspace.dirty += len(items)
-    elif db.delete(store):
+    elif db.discard(store):
         keyspace.notify(db, "g", "del", store)
         keyspace.dirty += 1
     return len(items)

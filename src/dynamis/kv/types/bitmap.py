@@ -258,7 +258,7 @@ def bitop_command(client: Client, argv: list[bytes]) -> int:
     target = argv[2]
     keyspace = db.keyspace
     if not maxlen:
-        if db.delete(target):
+        if db.discard(target):
             keyspace.notify(db, "g", "del", target)
             keyspace.dirty += 1
         return 0
