@@ -196,7 +196,8 @@ class Table:
                 index = Index(sql_name, definition, types, local, self.key_names)
                 self.indexes[index.name] = index
 
-    def _encode(self, source: dict[str, Any]) -> Key:
+    def encode_key(self, source: dict[str, Any]) -> Key:
+        """The storage key of the key attributes in `source` (already checked present)."""
         hash_name, hash_type = self.hash_key
         pk = _encode_key_part(hash_name, hash_type, source[hash_name], MAX_HASH_KEY,
                               f"Size of hashkey has exceeded the maximum size limit of{MAX_HASH_KEY} bytes")
@@ -213,7 +214,7 @@ class Table:
         for name in self.key_names:
             if name not in item:
                 raise invalid_param(f"Missing the key {name} in the item")
-        return self._encode(item)
+        return self.encode_key(item)
 
     def request_key(self, key: Any, starting: bool = False) -> Key:
         """The storage key of a Key parameter, which must name exactly the key attributes."""
@@ -225,7 +226,7 @@ class Table:
         if len(key) != len(self.key_names) or any(
                 name not in key or kind not in key[name] for name, kind in self.key_types):
             raise validation(prefix + "The provided key element does not match the schema")
-        return self._encode(key)
+        return self.encode_key(key)
 
     def arn(self) -> str:
         return self.description["TableArn"]
@@ -630,7 +631,7 @@ class DynamoEngine:
                 for blob, _ in table.rows.scan(conn, None, 0, 1 << 32):
                     item = orjson.loads(blob)
                     if expiry.expires(item) is not None:
-                        expiry.update(conn, table._encode(item), None, item)
+                        expiry.update(conn, table.encode_key(item), None, item)
             else:
                 expiry.drop(conn)
             conn.execute("UPDATE catalog SET ttl_attribute = ? WHERE region = ? AND name = ?",
