@@ -504,6 +504,13 @@ def test_generated_msgpack_unpack(diff, data):
     diff.check("EVAL", "local r = {pcall(cmsgpack.unpack, ARGV[1])} return cjson.encode(r)", 0, data)
 
 
+def test_msgpack_map_with_nil_or_nan_key(diff):
+    """lua_settable's own error, without a position, pcall'd or not (found by the generated test)."""
+    for data in (b"\x81\xc0\x00", b"\x81\xc0\xc0", b"\x81\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00\x01"):
+        diff.check("EVAL", "local r = {pcall(cmsgpack.unpack, ARGV[1])} return cjson.encode(r)", 0, data)
+        diff.check("EVAL", "return cmsgpack.unpack(ARGV[1])", 0, data)
+
+
 lua_keys = st.one_of(st.integers(-3, 25).map(lambda n: f"[{n}]"), st.sampled_from(["a", "b", "key", "x1"]),
                      st.sampled_from(["[1.5]", "[true]", "['s p']"]))
 lua_leaf = st.sampled_from(["1", "-2.5", "'v'", "true", "false", "cjson.null", "1e300", "0.1", "{}"])

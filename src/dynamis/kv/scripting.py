@@ -57,7 +57,7 @@ from dynamis.kv.protocol import (
     format_double,
     split_inline,
 )
-from dynamis.kv.scripting_libs import LibError, RedisRand48, library_functions
+from dynamis.kv.scripting_libs import LibError, LibRuntimeError, RedisRand48, library_functions
 
 if TYPE_CHECKING:
     from dynamis.kv.server import RedisServer
@@ -441,7 +441,7 @@ class LuaEngine:
             try:
                 return fn(*args)
             except LibError as exc:
-                where = self._caller_where()
+                where = b"" if isinstance(exc, LibRuntimeError) else self._caller_where()
                 message = str(exc)
                 if not where and message.startswith("bad argument"):
                     message = re.sub("to '[^']*'", "to '?'", message, count=1)  # called from C: no name

@@ -22,6 +22,10 @@ class LibError(Exception):
     """Raised inside a library function; becomes a Lua error at the caller's line."""
 
 
+class LibRuntimeError(LibError):
+    """A Lua runtime error raised by the VM inside a C library function (luaG_runerror): no position."""
+
+
 def _fmt14(n: float | int) -> str:
     """Lua 5.1's number to string (`%.14g`), as cjson and tostring print numbers."""
     if isinstance(n, float):
@@ -419,8 +423,12 @@ def _msgpack_decode(data: bytes, pos: int, to_table: Callable[[Any], Any]) -> tu
         for _ in range(n):
             k, pos = _msgpack_decode(data, pos, to_table)
             v, pos = _msgpack_decode(data, pos, to_table)
-            if k is not None:
-                mapping[k] = v
+            # lua_settable's own errors, as lua_cmsgpack sets each pair as soon as it is decoded
+            if k is None:
+                raise LibRuntimeError("table index is nil")
+            if k != k:
+                raise LibRuntimeError("table index is NaN")
+            mapping[k] = v
         return to_table(mapping), pos
     simple = {0xC0: None, 0xC2: False, 0xC3: True}
     if c in simple:
