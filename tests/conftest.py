@@ -6,9 +6,16 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from hypothesis import settings
 
 from dynamis.embedded import EmbeddedServer
 from tests.helpers import Differential, free_port, start_redis_server
+
+# CI runs the suite once: generated tests draw the same examples every run (seeded per test), so a red run
+# is reproducible and a green one stays green; `--hypothesis-profile=explore` draws new ones.
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
