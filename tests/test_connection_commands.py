@@ -148,40 +148,57 @@ def _timed(fn) -> float:
 def test_client_pause_write_delays_writes_not_reads(server):
     admin = server.client()
     other = server.client()
+    writer = server.client()
     other.set("pause:k", "1")
+    written: list[bool] = []
+    thread = threading.Thread(target=lambda: written.append(writer.set("pause:k", "2")))
     try:
-        assert admin.execute_command("CLIENT", "PAUSE", "400", "WRITE") == b"OK"
-        assert _timed(lambda: other.get("pause:k")) < 0.2
-        assert _timed(lambda: other.set("pause:k", "2")) >= 0.3  # delayed, not refused
-        assert other.get("pause:k") == b"2"
+        # a long pause ended by UNPAUSE: no wall-clock bound for a loaded box to miss
+        assert admin.execute_command("CLIENT", "PAUSE", "20000", "WRITE") == b"OK"
+        assert _timed(lambda: other.get("pause:k")) < 10  # a read goes through
+        thread.start()
+        time.sleep(0.3)
+        assert not written and other.get("pause:k") == b"1"  # the write is held back, not refused
         # errors are answered at once (arity is checked before the pause)
         with pytest.raises(redis.ResponseError):
             other.execute_command("SET", "pause:k")
+        admin.execute_command("CLIENT", "UNPAUSE")
+        thread.join(10)
+        assert written == [True]
+        assert other.get("pause:k") == b"2"
     finally:
         admin.execute_command("CLIENT", "UNPAUSE")
+        if thread.is_alive():
+            thread.join(10)
         other.delete("pause:k")
+        for client in (admin, other, writer):
+            client.close()
 
 
 def test_client_pause_all_and_unpause(server):
     admin = server.client()
     other = server.client()
     admin.execute_command("CLIENT", "PAUSE", "5000", "ALL")
-    results = []
-    thread = threading.Thread(target=lambda: results.append(other.ping()))
-    thread.start()
-    time.sleep(0.3)
-    assert not results  # held back
-    raw = RawConnection(server.port)
-    raw.send(b"*1\r\n$4\r\nPING\r\n")
-    assert raw.read_all(0.2) == b""
-    leaving = RawConnection(server.port)
-    assert leaving.call("QUIT") == b"+OK\r\n"  # QUIT is never held back
-    # UNPAUSE from an unpaused path: the embedded server's own loop
-    server._loop.call_soon_threadsafe(server.server.unpause_clients)
-    thread.join(5)
-    assert results == [True]
-    assert raw.read_all(0.5) == b"+PONG\r\n"
-    raw.close()
+    try:
+        results = []
+        thread = threading.Thread(target=lambda: results.append(other.ping()))
+        thread.start()
+        time.sleep(0.3)
+        assert not results  # held back
+        raw = RawConnection(server.port)
+        raw.send(b"*1\r\n$4\r\nPING\r\n")
+        assert raw.read_all(0.2) == b""
+        leaving = RawConnection(server.port)
+        assert leaving.call("QUIT") == b"+OK\r\n"  # QUIT is never held back
+        # UNPAUSE from an unpaused path: the embedded server's own loop
+        server._loop.call_soon_threadsafe(server.server.unpause_clients)
+        thread.join(5)
+        assert results == [True]
+        raw.sock.settimeout(10)
+        assert raw.read_reply()[0] == b"+PONG\r\n"
+        raw.close()
+    finally:  # a failure must not leave the session server paused for the next tests
+        server._loop.call_soon_threadsafe(server.server.unpause_clients)
 
 
 def test_client_pause_grows_only(server):
@@ -198,13 +215,19 @@ def test_client_pause_grows_only(server):
 def test_client_pause_pipelined_order(server):
     admin = server.client()
     conn = RawConnection(server.port)
-    admin.execute_command("CLIENT", "PAUSE", "300", "WRITE")
-    conn.send(b"*2\r\n$4\r\nECHO\r\n$1\r\n1\r\n*3\r\n$3\r\nSET\r\n$7\r\npause:p\r\n$1\r\nv\r\n"
-              b"*2\r\n$4\r\nECHO\r\n$1\r\n2\r\n")
-    assert conn.read_all(0.15) == b"$1\r\n1\r\n"
-    assert conn.read_all(0.6) == b"+OK\r\n$1\r\n2\r\n"
-    admin.delete("pause:p")
-    conn.close()
+    admin.execute_command("CLIENT", "PAUSE", "20000", "WRITE")
+    try:
+        conn.send(b"*2\r\n$4\r\nECHO\r\n$1\r\n1\r\n*3\r\n$3\r\nSET\r\n$7\r\npause:p\r\n$1\r\nv\r\n"
+                  b"*2\r\n$4\r\nECHO\r\n$1\r\n2\r\n")
+        assert conn.read_reply()[0] == b"$1\r\n1\r\n"
+        assert conn.read_all(0.3) == b""  # the SET is held, and the ECHO behind it waits too
+        admin.execute_command("CLIENT", "UNPAUSE")
+        conn.sock.settimeout(10)
+        assert [conn.read_reply()[0] for _ in range(2)] == [b"+OK\r\n", b"$1\r\n2\r\n"]
+    finally:
+        admin.execute_command("CLIENT", "UNPAUSE")
+        admin.delete("pause:p")
+        conn.close()
 
 
 def test_quit_and_reset(server):
