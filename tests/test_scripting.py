@@ -38,7 +38,7 @@ def run_in_thread(client: redis.Redis, *args: object) -> tuple[threading.Thread,
 
 
 def wait_busy(client: redis.Redis) -> None:
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15  # a loaded box may take seconds to start a subprocess server's script
     while time.monotonic() < deadline:
         try:
             client.ping()
