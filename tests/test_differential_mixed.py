@@ -580,7 +580,11 @@ def test_xsetid_touches_neither_watch_nor_tracking(redis_oracle_port, server):
     assert got[2:] == got[:2]
 
 
-@pytest.mark.parametrize("store", [["SORT", "mix:none", "STORE", "mix:d"], ["BITOP", "OR", "mix:d", "mix:none"]])
+@pytest.mark.parametrize("store", [
+    ["SORT", "mix:none", "STORE", "mix:d"], ["BITOP", "OR", "mix:d", "mix:none"],
+    ["ZUNIONSTORE", "mix:d", "1", "mix:none"], ["ZRANGESTORE", "mix:d", "mix:none", "0", "-1"],
+    ["SINTERSTORE", "mix:d", "mix:none"], ["SDIFFSTORE", "mix:d", "mix:none"],
+    ["GEOSEARCHSTORE", "mix:d", "mix:none", "FROMLONLAT", "15", "37", "BYRADIUS", "1", "km"]])
 def test_empty_store_into_an_expired_destination_is_a_del(redis_oracle_port, server, store):
     """Redis's dbDelete ignores the TTL: an empty result stored over an expired key sends `del`, not `expired`."""
     got = []

@@ -319,7 +319,7 @@ def _store(client: Client, dest: bytes, result: SetValue, event: str) -> int:
         keyspace.notify(db, "s", event, dest)
         keyspace.dirty += 1
         return len(result)
-    if db.delete(dest):
+    if db.discard(dest):  # dbDelete: an expired destination is deleted (del), not expired first
         keyspace.notify(db, "g", "del", dest)
         keyspace.dirty += 1
     return 0

@@ -324,7 +324,7 @@ def store_result(client: Client, dst: bytes, zs: SortedSet | None, event: str, d
         keyspace.notify(db, "z", event, dst)
         keyspace.dirty += dirty
         return len(zs)
-    if db.delete(dst):
+    if db.discard(dst):  # dbDelete: an expired destination is deleted (del), not expired first
         keyspace.notify(db, "g", "del", dst)
         keyspace.dirty += 1
     return 0
