@@ -140,6 +140,21 @@ def test_active_expiry_is_not_held_up_by_deleted_keys():
     assert b"fresh" not in db.data
 
 
+def test_avg_ttl_starts_afresh_after_a_flush(r):
+    """INFO's avg_ttl estimate is reset by FLUSHALL and when no volatile key is left, as Redis."""
+    def avg_ttl() -> int:
+        return r.info("keyspace").get("db0", {}).get("avg_ttl", 0)
+
+    r.set("far", "x", pxat=4_000_000_000_000)
+    assert _wait_until(lambda: avg_ttl() > 10**12)
+    r.flushall()
+    r.set("near", "x", ex=100)
+    assert _wait_until(lambda: avg_ttl() > 0)
+    assert avg_ttl() <= 100_000
+    r.persist("near")
+    assert _wait_until(lambda: r.info("keyspace")["db0"]["avg_ttl"] == 0)
+
+
 def test_active_expiry_can_be_disabled(server, r):
     r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
     try:

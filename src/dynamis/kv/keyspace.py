@@ -252,6 +252,7 @@ class Database:
         self.data = {}
         self.expires = {}
         self.access = {}
+        self.avg_ttl = 0  # as Redis's emptyDb: INFO's avg_ttl starts afresh
         self._pool = []
         self._expire_keys = []
         self._expire_pos = 0

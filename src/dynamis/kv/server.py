@@ -369,6 +369,8 @@ class RedisServer:
                     for db in self.keyspace.dbs:
                         if db.expires:
                             db.active_expire(deadline)
+                        elif db.avg_ttl:  # no volatile keys left: activeExpireCycle zeroes the estimate
+                            db.avg_ttl = 0
                         if time.perf_counter() > deadline:
                             break
                     if self._ready_keys:  # a deleted stream wakes its XREADGROUP waiters now, not at the next command
