@@ -25,9 +25,24 @@ def _stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> tuple[int, str]:
     return proc.returncode, err.decode()
 
 
+_SERVED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_server_outlives_its_test():
+    """A test that fails before stopping its `dynamis serve` does not leave it running."""
+    yield
+    while _SERVED:
+        proc = _SERVED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=15)
+
+
 def _serve(tmp_path, *args: str, port: int | None = None) -> tuple[subprocess.Popen, int]:
     port = port or free_port()
     proc = start_dynamis(port, *args, data_dir=str(tmp_path / "data"), stderr=subprocess.PIPE)
+    _SERVED.append(proc)
     return proc, port
 
 
