@@ -11,6 +11,8 @@ import sys
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from dynamis import REDIS_VERSION, __version__
 from tests.helpers import RawConnection, free_port, start_dynamis
@@ -136,8 +138,8 @@ def test_requirepass(tmp_path):
         assert conn.call("AUTH", "pw") == b"+OK\r\n"
         assert conn.call("GET", "k") == b"$-1\r\n"
         assert redis.Redis(port=port, password="pw", protocol=3).ping() is True  # HELLO 3 AUTH default pw
-        with pytest.raises(redis.AuthenticationError):
-            redis.Redis(port=port, password="bad").ping()
+        with pytest.raises(redis.AuthenticationError):  # at once: redis-py would retry for ~3 s
+            redis.Redis(port=port, password="bad", retry=Retry(NoBackoff(), 0)).ping()
     finally:
         assert _stop(proc)[0] == 0
 
