@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from dynamis.embedded import EmbeddedServer
 
@@ -230,8 +232,9 @@ def test_shutdown_nosave_ends_a_writing_busy_script(tmp_path):
     port = free_port()
     proc = start_dynamis(port, "--busy-reply-threshold", "100", "--save", "", data_dir=str(tmp_path))
     try:
-        runner = redis.Redis(port=port)
-        admin = redis.Redis(port=port)
+        # no retries: redis-py would spend seconds reconnecting to the server that shut down
+        runner = redis.Redis(port=port, retry=Retry(NoBackoff(), 0))
+        admin = redis.Redis(port=port, retry=Retry(NoBackoff(), 0))
         thread, result = run_in_thread(runner, "EVAL", "redis.call('set', 'w', '1') while true do end", 0)
         wait_busy(admin)
         with pytest.raises(redis.ResponseError, match="^UNKILLABLE"):
