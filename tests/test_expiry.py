@@ -155,6 +155,20 @@ def test_avg_ttl_starts_afresh_after_a_flush(r):
     assert _wait_until(lambda: r.info("keyspace")["db0"]["avg_ttl"] == 0)
 
 
+def test_positive_relative_ttl_never_deletes_at_once(server, r, monkeypatch):
+    """PEXPIRE k 20 on a server preempted mid-command (every clock reading 50 ms later) keeps k."""
+    import itertools
+
+    import dynamis.kv.keys as keys
+    from dynamis.kv.keyspace import now_ms
+
+    r.set("slow", "v")
+    clock = itertools.count(now_ms(), 50)
+    monkeypatch.setattr(keys, "now_ms", lambda: next(clock))
+    assert r.pexpire("slow", 20) is True
+    assert b"slow" in server.server.keyspace.dbs[0].expires
+
+
 def test_active_expiry_can_be_disabled(server, r):
     r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
     try:

@@ -442,8 +442,12 @@ def _expire_flags(argv: list[bytes]) -> int:
     return flags
 
 
-def _expire(client: Client, argv: list[bytes], base_ms: int, seconds: bool) -> int:
+def _expire(client: Client, argv: list[bytes], relative: bool, seconds: bool) -> int:
     """Redis's expireGenericCommand for EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT."""
+    # one clock reading for the base and the already-expired check (Redis's commandTimeSnapshot): with two,
+    # a thread switch between them could make PEXPIRE k 20 delete k at once
+    now = now_ms()
+    base_ms = now if relative else 0
     flags = _expire_flags(argv) if len(argv) > 3 else 0
     when = int_arg(argv[2])
     invalid = ReplyError(f"ERR invalid expire time in '{argv[0].decode('utf-8', 'replace').lower()}' command")
@@ -470,7 +474,7 @@ def _expire(client: Client, argv: list[bytes], base_ms: int, seconds: bool) -> i
             return 0
     keyspace = client.server.keyspace
     keyspace.dirty += 1
-    if when <= now_ms():
+    if when <= now:
         db.delete(key)
         _notify(client, db, "del", key)
     else:
@@ -482,26 +486,26 @@ def _expire(client: Client, argv: list[bytes], base_ms: int, seconds: bool) -> i
 @command("expire", -3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic",
          summary="Set a key's time to live in seconds", complexity="O(1)")
 def expire_command(client: Client, argv: list[bytes]) -> int:
-    return _expire(client, argv, now_ms(), seconds=True)
+    return _expire(client, argv, True, seconds=True)
 
 
 @command("pexpire", -3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic", since="2.6.0",
          summary="Set a key's time to live in milliseconds", complexity="O(1)")
 def pexpire_command(client: Client, argv: list[bytes]) -> int:
-    return _expire(client, argv, now_ms(), seconds=False)
+    return _expire(client, argv, True, seconds=False)
 
 
 @command("expireat", -3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic",
          since="1.2.0", summary="Set the expiration for a key as a UNIX timestamp", complexity="O(1)")
 def expireat_command(client: Client, argv: list[bytes]) -> int:
-    return _expire(client, argv, 0, seconds=True)
+    return _expire(client, argv, False, seconds=True)
 
 
 @command("pexpireat", -3, "write fast", keys=(1, 1, 1), categories="@keyspace", group="generic",
          since="2.6.0", summary="Set the expiration for a key as a UNIX timestamp specified in milliseconds",
          complexity="O(1)")
 def pexpireat_command(client: Client, argv: list[bytes]) -> int:
-    return _expire(client, argv, 0, seconds=False)
+    return _expire(client, argv, False, seconds=False)
 
 
 def _ttl(client: Client, key: bytes, in_ms: bool, absolute: bool) -> int:
