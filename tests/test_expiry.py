@@ -94,10 +94,10 @@ def test_expire_in_the_past_deletes(diff):
 
 
 def test_lazy_expiry_on_access(server, r):
-    r.set("lazy", "v", px=30)
     db = server.server.keyspace.dbs[0]
-    server.server.active_expire_enabled = False
+    server.server.active_expire_enabled = False  # before the SET: a cron tick in between could expire it
     try:
+        r.set("lazy", "v", px=30)
         time.sleep(0.06)
         assert b"lazy" in db.data  # still stored: nobody looked at it
         assert r.get("lazy") is None
@@ -185,9 +185,9 @@ def test_active_expiry_can_be_disabled(server, r):
 def test_expiry_in_other_databases(server, r):
     other = server.client(db=5)
     try:
-        other.set("elsewhere", "x", px=50)
+        other.set("elsewhere", "x", px=300)  # long enough to still be there at the DBSIZE on a loaded box
         assert other.dbsize() == 1
-        assert _wait_until(lambda: other.dbsize() == 0, timeout=3.0)
+        assert _wait_until(lambda: other.dbsize() == 0, timeout=5.0)
     finally:
         other.flushdb()
         other.close()
