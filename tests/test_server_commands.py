@@ -42,6 +42,18 @@ def test_info_instantaneous_metrics(r2):
     assert stats["instantaneous_input_kbps"] > 0 and stats["instantaneous_output_kbps"] > 0
 
 
+def test_instantaneous_metrics_after_resetstat(r2):
+    """CONFIG RESETSTAT starts the rate samples afresh (a rate across the reset came out negative)."""
+    deadline = time.monotonic() + 0.3
+    while time.monotonic() < deadline:
+        r2.ping()
+    r2.config_resetstat()
+    time.sleep(0.35)  # a few cron samples after the reset
+    stats = r2.info("stats")
+    assert stats["instantaneous_ops_per_sec"] >= 0
+    assert stats["instantaneous_input_kbps"] >= 0 and stats["instantaneous_output_kbps"] >= 0
+
+
 def test_info_raw_format(server):
     conn = RawConnection(server.port)
     assert conn.call("INFO", "cluster", "CLUSTER") == b"$30\r\n# Cluster\r\ncluster_enabled:0\r\n\r\n"

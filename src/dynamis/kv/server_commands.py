@@ -456,6 +456,7 @@ def config_resetstat_command(client: Client, argv: list[bytes]) -> str:
     server.error_stats.clear()
     server.keyspace.stats_expired_keys = 0
     server.keyspace.reset_lookup_stats()
+    server.metric_samples.clear()  # samples from before would make the instantaneous_* rates negative
     for cmd in _all_commands():
         cmd.calls = cmd.usec = cmd.rejected_calls = cmd.failed_calls = 0
         cmd.latency_us.clear()
