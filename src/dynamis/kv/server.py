@@ -77,6 +77,7 @@ class RedisServer:
         self.latency_events: dict[str, deque[tuple[int, int]]] = {}  # event -> (unix time, ms) samples
         self.latency_max: dict[str, int] = {}
         self.active_expire_enabled = True
+        self._expire_next_db = 0  # where the next active expiry cycle starts
         self.busy_script: Any = None  # a script past busy-reply-threshold (kv/scripting.py): others get -BUSY
         self.paused_until = 0.0  # CLIENT PAUSE: unix time it ends, 0 when not paused
         self.pause_writes_only = False
@@ -366,12 +367,17 @@ class RedisServer:
                 if self.active_expire_enabled and not self.paused_until > time.time() and self.busy_script is None:
                     # 25% of each cron period at most, as Redis's ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC
                     deadline = time.perf_counter() + 0.25 / hz
-                    for db in self.keyspace.dbs:
+                    dbs = self.keyspace.dbs
+                    # resume at the db where the last cycle ran out of time, as Redis's current_db does,
+                    # so a db full of volatile keys cannot starve the others
+                    for step in range(len(dbs)):
+                        db = dbs[(self._expire_next_db + step) % len(dbs)]
                         if db.expires:
                             db.active_expire(deadline)
                         elif db.avg_ttl:  # no volatile keys left: activeExpireCycle zeroes the estimate
                             db.avg_ttl = 0
                         if time.perf_counter() > deadline:
+                            self._expire_next_db = (db.id + 1) % len(dbs)
                             break
                     if self._ready_keys:  # a deleted stream wakes its XREADGROUP waiters now, not at the next command
                         blocking.serve_ready_keys(self.keyspace)
