@@ -216,6 +216,18 @@ class Database:
         self.keyspace.key_modified(self, key)
         return True
 
+    def elements_removed(self, key: bytes, value: Any, event_class: str, event: str, count: int) -> None:
+        """After `count` elements left the container `value` in place: notify, signal the key, and delete
+        the key once the container is empty (Redis never keeps an empty hash, list or set)."""
+        keyspace = self.keyspace
+        keyspace.notify(self, event_class, event, key)
+        if value:
+            keyspace.key_modified(self, key)
+        else:
+            self.delete(key)
+            keyspace.notify(self, "g", "del", key)
+        keyspace.dirty += count
+
     def discard(self, key: bytes) -> bool:
         """Redis's dbDelete: remove `key` even when its TTL has passed (no lazy expiry, no `expired` event
         first): what the *STORE commands do to their destination when the result is empty."""

@@ -137,14 +137,7 @@ def hdel_command(client: Client, argv: list[bytes]) -> int:
             if not h:
                 break
     if deleted:
-        keyspace = db.keyspace
-        keyspace.notify(db, "h", "hdel", key)
-        if h:
-            keyspace.key_modified(db, key)
-        else:
-            db.delete(key)
-            keyspace.notify(db, "g", "del", key)
-        keyspace.dirty += deleted
+        db.elements_removed(key, h, "h", "hdel", deleted)
     return deleted
 
 

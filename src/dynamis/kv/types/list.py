@@ -131,15 +131,7 @@ def rpushx_command(client: Client, argv: list[bytes]) -> int:
 # -- pops ------------------------------------------------------------------------------------
 
 def _popped(db: Database, key: bytes, lst: ListValue, where: int, count: int) -> None:
-    """Bookkeeping after `count` elements left `lst`: notify, delete the key when empty."""
-    keyspace = db.keyspace
-    keyspace.notify(db, "l", "lpop" if where == LEFT else "rpop", key)
-    if lst:
-        keyspace.key_modified(db, key)
-    else:
-        db.delete(key)
-        keyspace.notify(db, "g", "del", key)
-    keyspace.dirty += count
+    db.elements_removed(key, lst, "l", "lpop" if where == LEFT else "rpop", count)
 
 
 def _pop_one(db: Database, key: bytes, lst: ListValue, where: int) -> bytes:
@@ -578,14 +570,7 @@ def lrem_command(client: Client, argv: list[bytes]) -> int:
             lst.clear()
             lst.extend(kept)
     if removed:
-        keyspace = db.keyspace
-        keyspace.notify(db, "l", "lrem", key)
-        if lst:
-            keyspace.key_modified(db, key)
-        else:
-            db.delete(key)
-            keyspace.notify(db, "g", "del", key)
-        keyspace.dirty += removed
+        db.elements_removed(key, lst, "l", "lrem", removed)
     return removed
 
 
@@ -617,12 +602,5 @@ def ltrim_command(client: Client, argv: list[bytes]) -> str:
                 lst.popleft()
             for _ in range(n - 1 - stop):
                 lst.pop()
-    keyspace = db.keyspace
-    keyspace.notify(db, "l", "ltrim", key)
-    if lst:
-        keyspace.key_modified(db, key)
-    else:
-        db.delete(key)
-        keyspace.notify(db, "g", "del", key)
-    keyspace.dirty += removed
+    db.elements_removed(key, lst, "l", "ltrim", removed)
     return OK

@@ -97,18 +97,6 @@ def _lookup(db: Database, key: bytes) -> SetValue | None:
     return value
 
 
-def _removed(db: Database, key: bytes, s: SetValue, event: str, count: int) -> None:
-    """After members left `s`: notify, delete the key when empty."""
-    keyspace = db.keyspace
-    keyspace.notify(db, "s", event, key)
-    if s:
-        keyspace.key_modified(db, key)
-    else:
-        db.delete(key)
-        keyspace.notify(db, "g", "del", key)
-    keyspace.dirty += count
-
-
 # -- writes ----------------------------------------------------------------------------------
 
 @command("sadd", -3, "write denyoom fast", keys=(1, 1, 1), categories="@set", group="set", key_flags="RW insert",
@@ -150,7 +138,7 @@ def srem_command(client: Client, argv: list[bytes]) -> int:
             if not s:
                 break
     if removed:
-        _removed(db, key, s, "srem", removed)
+        db.elements_removed(key, s, "s", "srem", removed)
     return removed
 
 
@@ -171,7 +159,7 @@ def smove_command(client: Client, argv: list[bytes]) -> int:
         return int(member in source)
     if not source.remove(member):
         return 0
-    _removed(db, source_key, source, "srem", 1)
+    db.elements_removed(source_key, source, "s", "srem", 1)
     keyspace = db.keyspace
     if dest is None:
         dest = new_set((member,), client.server.config)
@@ -201,7 +189,7 @@ def spop_command(client: Client, argv: list[bytes]) -> object:
             return None
         member = s.random_member()
         s.remove(member)
-        _removed(db, key, s, "spop", 1)
+        db.elements_removed(key, s, "s", "spop", 1)
         return member
     value = parse_int64(argv[2])
     if value is None or value < 0:
