@@ -190,6 +190,14 @@ def _channels_matching(table: dict[bytes, dict[Client, None]], argv: list[bytes]
     return [name for name in table if pattern is None or glob_match(pattern, name)]
 
 
+def _subscriber_counts(table: dict[bytes, dict[Client, None]], argv: list[bytes]) -> list[object]:
+    """NUMSUB/SHARDNUMSUB: channel, count, channel, count..."""
+    out: list[object] = []
+    for name in argv[2:]:
+        out += [name, len(table.get(name, ()))]
+    return out
+
+
 @command("channels", -2, "pubsub loading stale", parent="pubsub", group="pubsub", since="2.8.0",
          summary="List active channels",
          complexity="O(N) where N is the number of active channels, and assuming constant "
@@ -211,11 +219,7 @@ def pubsub_shardchannels_command(client: Client, argv: list[bytes]) -> list[byte
          complexity="O(N) for the NUMSUB subcommand, where N is the number of requested "
                     "channels")
 def pubsub_numsub_command(client: Client, argv: list[bytes]) -> list[object]:
-    channels = client.server.pubsub.channels
-    out: list[object] = []
-    for name in argv[2:]:
-        out += [name, len(channels.get(name, ()))]
-    return out
+    return _subscriber_counts(client.server.pubsub.channels, argv)
 
 
 @command("shardnumsub", -2, "pubsub loading stale", parent="pubsub", group="pubsub", since="7.0.0",
@@ -223,11 +227,7 @@ def pubsub_numsub_command(client: Client, argv: list[bytes]) -> list[object]:
          complexity="O(N) for the SHARDNUMSUB subcommand, where N is the number of requested "
                     "shard channels")
 def pubsub_shardnumsub_command(client: Client, argv: list[bytes]) -> list[object]:
-    channels = client.server.pubsub.shard_channels
-    out: list[object] = []
-    for name in argv[2:]:
-        out += [name, len(channels.get(name, ()))]
-    return out
+    return _subscriber_counts(client.server.pubsub.shard_channels, argv)
 
 
 @command("numpat", 2, "pubsub loading stale", parent="pubsub", group="pubsub", since="2.8.0",
