@@ -767,8 +767,9 @@ def tracking_campaign(steps: int, seed: int) -> int:
         for conn in bcast:
             conn.call("HELLO", "3")
             conn.call("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "a", "PREFIX", "b")
+        noloop = rng.choice([[], ["NOLOOP"]])  # drawn once: both servers must track the same way
         for conn in (diff.redis, diff.dynamis):
-            conn.call("CLIENT", "TRACKING", "ON", *rng.choice([[], ["NOLOOP"]]))
+            conn.call("CLIENT", "TRACKING", "ON", *noloop)
         history: list[str] = []
         for _ in range(steps):
             block = step(d)
