@@ -521,6 +521,24 @@ def test_tracking_null_invalidation_on_flush(redis_oracle_port, server, flush):
     assert got[1] == got[0]
 
 
+def test_tracking_invalidation_from_the_active_expiry_cycle(redis_oracle_port, server):
+    """A tracked key deleted by the cron's expiry cycle: the push goes out at once, whoever ran a command last."""
+    got = []
+    for port in (redis_oracle_port, server.port):
+        conn = RawConnection(port)
+        conn.call("HELLO", "3")
+        conn.call("CLIENT", "TRACKING", "ON")
+        conn.call("SET", "mix:e", "v", "PX", "50")
+        conn.call("GET", "mix:e")  # the tracking client is the last to run a command before the key expires
+        deadline = time.monotonic() + 3
+        pushes = b""
+        while not pushes and time.monotonic() < deadline:
+            pushes = conn.read_all(0.1)
+        got.append(pushes)
+        conn.close()
+    assert got[1] == got[0] == b">2\r\n$10\r\ninvalidate\r\n*1\r\n$5\r\nmix:e\r\n"
+
+
 @pytest.mark.parametrize("script", [
     ["EVAL", "return redis.call('GET', 'mix:x')", "0"], ["EVAL", "return redis.call('GET', 'mix:x')", "1", "mix:y"],
     ["EVAL", "return 1", "1", "mix:y"], ["EVAL_RO", "return redis.call('GET', 'mix:x')", "1", "mix:y"],

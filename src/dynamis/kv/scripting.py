@@ -536,7 +536,7 @@ class LuaEngine:
                 ctx.wrote = True
         server = self.server
         reply = server.call(ctx.fake, cmd, argv)
-        caller = server.current_client = ctx.caller
+        caller = ctx.caller
         if caller.tracking and cmd.readonly:
             # a read makes the caller track the keys the script declared (Redis 7.0's call() remembers the
             # caller's own command: EVAL/FCALL and its KEYS), not the read's; CLIENT CACHING covers the script

@@ -291,6 +291,9 @@ class RedisServer:
 
     def call(self, client: Client, cmd: cmdtable.Command, argv: list[bytes]) -> Any:
         """Execute `cmd` (Redis's call()): statistics, slowlog and MONITOR around the handler."""
+        # current while it runs, then back to the caller (EXEC, a script) or to None: the cron's expiry and
+        # other clients' writes must not be attributed to the last client that ran a command
+        previous = self.current_client
         if client.id:  # not a script's fake client (id 0): the script's caller stays current (NOLOOP, pushes)
             self.current_client = client
         client.last_command = cmd.full_name  # set before the call: CLIENT INFO shows itself, as in Redis
@@ -324,6 +327,7 @@ class RedisServer:
             self._feed_monitors(client, argv)
         if client.tracking and cmd.readonly and cmd.name not in _READ_ONLY_SCRIPTS:
             self.tracking.remember(client, cmd, argv)
+        self.current_client = previous
         return reply
 
     def commands_processed(self) -> int:
