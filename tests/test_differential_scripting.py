@@ -79,7 +79,7 @@ SCRIPTS = [
     "return redis.sha1hex('')",
     "return redis.sha1hex(1)",
     "return redis.sha1hex()",
-    "return {redis.REDIS_VERSION, redis.REDIS_VERSION_NUM}",
+    "return {type(redis.REDIS_VERSION), type(redis.REDIS_VERSION_NUM)}",  # the values: test_scripting.py
     "return redis.replicate_commands()",
     "return {redis.breakpoint(), redis.debug('x')}",
     "return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING}",

@@ -11,6 +11,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from dynamis import REDIS_VERSION
 from dynamis.embedded import EmbeddedServer
 
 
@@ -60,6 +61,14 @@ def test_keys_args_and_reply_types(r2):
     assert r2.eval("return redis.status_reply('FINE')", 0) == b"FINE"
     with pytest.raises(redis.ResponseError, match="^MY error$"):
         r2.eval("return redis.error_reply('MY error')", 0)
+
+
+def test_redis_version_in_lua(r2):
+    """redis.REDIS_VERSION is the version INFO reports; REDIS_VERSION_NUM packs it as 0x00MMmmpp."""
+    major, minor, patch = (int(x) for x in REDIS_VERSION.split("."))
+    assert r2.eval("return {redis.REDIS_VERSION, redis.REDIS_VERSION_NUM}", 0) == [
+        REDIS_VERSION.encode(), (major << 16) | (minor << 8) | patch]
+    assert r2.info("server")["redis_version"] == REDIS_VERSION
 
 
 def test_resp3_conversions(r):
