@@ -28,8 +28,8 @@ def test_ping_echo_select_differential(diff, diff3):
         d.check("SELECT", "0")
 
 
-@pytest.mark.parametrize("args", [
-    ("CLIENT", "HELP"), ("CLIENT",), ("CLIENT", "NOSUCH"), ("CLIENT", "GETNAME"), ("CLIENT", "SETNAME", "a b"),
+@pytest.mark.parametrize("args", [  # (CLIENT HELP is Redis 7.4's: tests/test_redis74_additions.py)
+    ("CLIENT",), ("CLIENT", "NOSUCH"), ("CLIENT", "GETNAME"), ("CLIENT", "SETNAME", "a b"),
     ("CLIENT", "SETNAME", "a\nb"), ("CLIENT", "SETNAME", "ok-name"), ("CLIENT", "GETNAME"), ("CLIENT", "SETNAME", ""),
     ("CLIENT", "GETNAME"), ("CLIENT", "SETNAME"), ("CLIENT", "ID", "x"), ("CLIENT", "LIST", "TYPE", "foo"),
     ("CLIENT", "LIST", "TYPE", "pubsub"), ("CLIENT", "LIST", "ID", "abc"), ("CLIENT", "LIST", "ID", "999999"),

@@ -203,12 +203,10 @@ XREAD = [
     ("XREAD", "COUNT", "0", "STREAMS", "s", "1"),
     ("XREAD", "COUNT", "x", "STREAMS", "s", "1"),
     ("XREAD", "FOO", "STREAMS", "s", "1"),
-    ("XREAD", "STREAMS", "s"),
-    ("XREAD", "STREAMS", "s", "t", "0"),
+    # an odd STREAMS list and the "+" ID changed in Redis 7.4: tests/test_redis74_additions.py
     ("XREAD", "STREAMS", "s", ">"),
     ("XREAD", "STREAMS", "s", "abc"),
     ("XREAD", "STREAMS", "s", "-"),
-    ("XREAD", "STREAMS", "s", "+"),
     ("XREAD", "NOACK", "STREAMS", "s", "0"),
     ("XREAD", "GROUP", "g", "c", "STREAMS", "s", "0"),
     ("XREAD", "COUNT", "1"),

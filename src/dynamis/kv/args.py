@@ -103,8 +103,15 @@ def parse_scan_cursor(arg: bytes) -> int:
 
 
 def scan_options(argv: list[bytes], start: int) -> tuple[int, bytes | None]:
-    """HSCAN/SSCAN/ZSCAN's [MATCH pattern] [COUNT count]: (count, pattern or None for "*")."""
-    count, pattern = 10, None
+    """SSCAN/ZSCAN's [MATCH pattern] [COUNT count]: (count, pattern or None for "*")."""
+    count, pattern, _ = collection_scan_options(argv, start, novalues_ok=False)
+    return count, pattern
+
+
+def collection_scan_options(argv: list[bytes], start: int, novalues_ok: bool) -> tuple[int, bytes | None, bool]:
+    """[MATCH pattern] [COUNT count] and, for HSCAN (`novalues_ok`), [NOVALUES] (Redis 7.4):
+    (count, pattern or None for "*", novalues)."""
+    count, pattern, novalues = 10, None, False
     i = start
     while i < len(argv):
         option = argv[i].lower()
@@ -114,7 +121,13 @@ def scan_options(argv: list[bytes], start: int) -> tuple[int, bytes | None]:
                 raise SYNTAX
         elif option == b"match" and i + 1 < len(argv):
             pattern = None if argv[i + 1] == b"*" else argv[i + 1]
+        elif option == b"novalues":
+            if not novalues_ok:
+                raise ReplyError("ERR NOVALUES option can only be used in HSCAN")
+            novalues = True
+            i += 1
+            continue
         else:
             raise SYNTAX
         i += 2
-    return count, pattern
+    return count, pattern, novalues

@@ -56,14 +56,15 @@ _FOREVER_MS = 10**15
 class BlockedRequest:
     """What a handler returns to block its client; see the module docstring."""
 
-    __slots__ = ("keys", "timeout", "retry", "timeout_reply", "client", "db_id")
+    __slots__ = ("keys", "timeout", "retry", "timeout_reply", "unblock_on_nokey", "client", "db_id")
 
     def __init__(self, keys: list[bytes], timeout: float | None, retry: Callable[[bytes], object],
-                 timeout_reply: object) -> None:
+                 timeout_reply: object, unblock_on_nokey: bool = False) -> None:
         self.keys = keys
         self.timeout = timeout
         self.retry = retry
         self.timeout_reply = timeout_reply
+        self.unblock_on_nokey = unblock_on_nokey  # woken by the key's deletion too (XREADGROUP): INFO counts these
         self.client: Client | None = None
         self.db_id = 0
 
@@ -186,6 +187,7 @@ def serve_ready_keys(keyspace: Keyspace) -> None:
             request = client.blocked
             if request is None or request.db_id != entry[0]:
                 continue
+            keyspace.no_touch = client.no_touch  # the retry runs as the blocked client's command
             try:
                 reply = request.retry(key)
             except ReplyError as exc:

@@ -45,6 +45,7 @@ class Client:
         self.on_unblocked: Callable[[Any], None] = _discard  # the connection delivers the reply, resumes
         self.reply_mode = "on"  # CLIENT REPLY ON|OFF|SKIP
         self.no_evict = False
+        self.no_touch = False  # CLIENT NO-TOUCH: its commands (but TOUCH) leave keys' LRU/LFU as they are
         self.monitor = False
         self.subscriptions = 0  # channels + patterns + shard channels; RESP2 restricts commands when > 0
         self.channels: dict[bytes, None] = {}
@@ -76,26 +77,35 @@ class Client:
             flags += "P"
         if self.blocked is not None:
             flags += "b"
+        if self.tracking:
+            flags += "t"
+            if self.tracking_redirect and self.tracking_redirect not in self.server.clients:
+                flags += "R"
+            if self.tracking_bcast:
+                flags += "B"
         if self.watch_dirty:
             flags += "d"
         if self.no_evict:
             flags += "e"
+        if self.no_touch:
+            flags += "T"
         return flags or "N"
 
     def info_line(self) -> str:
-        """One CLIENT LIST / CLIENT INFO line, with the fields Redis 7.0 prints."""
+        """One CLIENT LIST / CLIENT INFO line, with the fields Redis 7.4 prints."""
         now = time.time()
         multi = len(self.multi) if self.multi is not None else -1
         qbuf = self.query_buffer_size()
+        redirect = self.tracking_redirect if self.tracking else -1
         return (
             f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
             f"name={self.name.decode('utf-8', 'replace')} age={int(now - self.created)} "
             f"idle={int(now - self.last_interaction)} flags={self.flag_string()} db={self.db.id} "
             f"sub={len(self.channels)} psub={len(self.patterns)} "
-            f"ssub={len(self.shard_channels)} multi={multi} qbuf={qbuf} qbuf-free=0 "
+            f"ssub={len(self.shard_channels)} multi={multi} watch={len(self.watched)} qbuf={qbuf} qbuf-free=0 "
             f"argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={self.output_buffer_size()} "
             f"tot-mem={qbuf + self.output_buffer_size() + 1024} events=r cmd={self.last_command} "
-            f"user={self.user} redir=-1 resp={self.resp} lib-name={self.lib_name} lib-ver={self.lib_ver}"
+            f"user={self.user} redir={redirect} resp={self.resp} lib-name={self.lib_name} lib-ver={self.lib_ver}"
         )
 
 

@@ -1,4 +1,4 @@
-"""Connection commands (networking.c): PING ECHO QUIT RESET AUTH HELLO SELECT and CLIENT.
+"""Connection commands (networking.c): PING ECHO QUIT RESET AUTH HELLO SELECT and CLIENT; WAITAOF.
 
 CLIENT TRACKING/CACHING/GETREDIR/TRACKINGINFO/UNBLOCK live with tracking and blocking.
 """
@@ -9,6 +9,7 @@ import hmac
 import time
 
 from dynamis.kv.args import INT64_MAX, SYNTAX, int_arg, parse_int64
+from dynamis.kv.blocking import NOT_READY, BlockedRequest, parse_timeout
 from dynamis.kv.client import Client
 from dynamis.kv.commands import COMMANDS, command, help_reply, subcommand_syntax_error
 from dynamis.kv.protocol import OK, ReplyError, Verbatim
@@ -152,7 +153,7 @@ def _type_arg(arg: bytes) -> str:
     return kind
 
 
-_CLIENT_HELP = [  # Redis 7.0's text, word for word (the tracking and unblock subcommands live elsewhere)
+_CLIENT_HELP = [  # Redis 7.4's text, word for word (the tracking and unblock subcommands live elsewhere)
     "CACHING (YES|NO)",
     "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
     "GETREDIR",
@@ -177,6 +178,10 @@ _CLIENT_HELP = [  # Redis 7.0's text, word for word (the tracking and unblock su
     "      Kill connections authenticated by <username>.",
     "    * SKIPME (YES|NO)",
     "      Skip killing current connection (default: yes).",
+    "    * ID <client-id>",
+    "      Kill connections by client id.",
+    "    * MAXAGE <maxage>",
+    "      Kill connections older than the specified age.",
     "LIST [options ...]",
     "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
@@ -189,6 +194,10 @@ _CLIENT_HELP = [  # Redis 7.0's text, word for word (the tracking and unblock su
     "    Control the replies sent to the current connection.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
+    "SETINFO <option> <value>",
+    "    Set client meta attr. Options are:",
+    "    * LIB-NAME: the client lib name.",
+    "    * LIB-VER: the client lib version.",
     "UNBLOCK <clientid> [TIMEOUT|ERROR]",
     "    Unblock the specified blocked client.",
     "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
@@ -198,6 +207,8 @@ _CLIENT_HELP = [  # Redis 7.0's text, word for word (the tracking and unblock su
     "    Report tracking status for the current connection.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
+    "NO-TOUCH (ON|OFF)",
+    "    Will not touch LRU/LFU stats when this mode is on.",
 ]
 
 
@@ -318,7 +329,7 @@ def client_kill_command(client: Client, argv: list[bytes]) -> object:
     for other in list(client.server.clients.values()):
         if ((addr is not None and other.addr != addr) or (laddr is not None and other.laddr != laddr)
                 or (kind is not None and client_type(other) != kind) or (user is not None and other.user != user)
-                or (client_id and other.id != client_id) or (max_age and now - other.created <= max_age)
+                or (client_id and other.id != client_id) or (max_age and int(now - other.created) < max_age)
                 or (skipme and other is client)):
             continue
         killed += 1
@@ -395,6 +406,48 @@ def _on_off(arg: bytes) -> bool:
 def client_no_evict_command(client: Client, argv: list[bytes]) -> str:
     client.no_evict = _on_off(argv[2])
     return OK
+
+
+@command("no-touch", 3, "noscript loading stale", parent="client", categories="@connection",
+         group="connection", since="7.2.0",
+         summary="Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+         complexity="O(1)")
+def client_no_touch_command(client: Client, argv: list[bytes]) -> str:
+    client.no_touch = _on_off(argv[2])
+    return OK
+
+
+# -- WAITAOF ------------------------------------------------------------------------------------
+
+def _range_long(arg: bytes, low: int, high: int) -> int:
+    """Redis's getRangeLongFromObjectOrReply without a message of its own."""
+    value = int_arg(arg)
+    if not low <= value <= high:
+        raise ReplyError(f"ERR value is out of range, value must between {low} and {high}")
+    return value
+
+
+_NOT_POSITIVE = ReplyError("ERR value is out of range, must be positive")
+
+
+@command("waitaof", 4, "blocking", categories="@connection", group="generic", since="7.2.0",
+         tips="request_policy:all_shards response_policy:agg_min",
+         summary="Blocks until all of the preceding write commands sent by the connection are written to the "
+                 "append-only file of the master and/or replicas.",
+         complexity="O(1)")
+def waitaof_command(client: Client, argv: list[bytes]) -> object:
+    numlocal = _range_long(argv[1], 0, 1)
+    numreplicas = int_arg(argv[2], _NOT_POSITIVE)
+    if numreplicas < 0:
+        raise _NOT_POSITIVE
+    timeout = parse_timeout(argv[3], unit_ms=True)
+    if numlocal and not client.server.config["appendonly"]:
+        raise ReplyError("ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.")
+    # dynamis writes no AOF and has no replicas yet: nothing is ever acknowledged, so any wait lasts the timeout
+    acks = [0, 0]
+    if numlocal or numreplicas:
+        return BlockedRequest([], timeout, lambda key: NOT_READY, acks)
+    return acks
 
 
 _container = COMMANDS[b"client"]

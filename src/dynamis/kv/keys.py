@@ -139,6 +139,7 @@ def _place(src: Database, src_key: bytes, dst: Database, dst_key: bytes, value: 
     if when is not None:
         dst.set_expire(dst_key, when)
     dst.access[dst_key] = src.access_word(src_key)
+    dst.file_subexpiry(dst_key, value)
 
 
 def _rename(client: Client, argv: list[bytes], nx: bool) -> object:
@@ -219,7 +220,9 @@ def copy_command(client: Client, argv: list[bytes]) -> int:
         if not replace:
             return 0
         dst_db.delete(new_key)
-    dst_db.set(new_key, copy_value(value))
+    duplicate = copy_value(value)
+    dst_db.set(new_key, duplicate)
+    dst_db.file_subexpiry(new_key, duplicate)
     when = src_db.expires.get(key)
     if when is not None:
         dst_db.set_expire(new_key, when)

@@ -8,6 +8,7 @@ notifications hook in; the active expiry cycle frees keys that nobody reads agai
 
 from __future__ import annotations
 
+import heapq
 import random
 import time
 from collections import OrderedDict
@@ -101,7 +102,7 @@ class Database:
     """One numbered database: `data` maps key -> value, `expires` key -> unix time in ms."""
 
     __slots__ = ("id", "data", "expires", "access", "clock", "loaded_clock", "lfu", "keyspace", "avg_ttl",
-                 "hits", "misses", "_expire_keys", "_expire_pos", "_pool", "_pool_left")
+                 "hits", "misses", "_expire_keys", "_expire_pos", "_pool", "_pool_left", "hexpires")
 
     def __init__(self, db_id: int, keyspace: Keyspace) -> None:
         self.id = db_id
@@ -120,6 +121,9 @@ class Database:
         self._expire_pos = 0
         self._pool: list[bytes] = []  # a snapshot of the keys that random_key draws from (big dbs)
         self._pool_left = 0
+        # hashes with field times, as a heap of (earliest field time, key) (Redis's db->hexpires);
+        # entries of hashes deleted or refiled since are skipped (kv/types/hash.py)
+        self.hexpires: list[tuple[int, bytes]] = []
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -240,6 +244,13 @@ class Database:
         self.keyspace.key_modified(self, key)
         return True
 
+    def file_subexpiry(self, key: bytes, value: Any) -> None:
+        """`value` was stored whole under `key` (RENAME, MOVE, COPY): file its field times, if it has
+        any, under that key in this db's `hexpires`, as Redis's hashTypeAddToExpires."""
+        ttls = getattr(value, "ttls", None)
+        if ttls is not None and ttls.filed is not None:
+            heapq.heappush(self.hexpires, (ttls.filed, key))
+
     def set_expire(self, key: bytes, when_ms: int) -> None:
         self.expires[key] = when_ms
         self.keyspace.key_modified(self, key)
@@ -268,6 +279,7 @@ class Database:
         self._pool = []
         self._expire_keys = []
         self._expire_pos = 0
+        self.hexpires = []
 
     def _expire(self, key: bytes) -> None:
         del self.data[key]
@@ -360,6 +372,7 @@ class Keyspace:
         self.dbs = [Database(i, self) for i in range(databases)]
         self.dirty = 0
         self.stats_expired_keys = 0
+        self.stats_expired_subkeys = 0  # hash fields deleted because their time passed (INFO expired_subkeys)
         self.watching: dict[tuple[int, bytes], set[Any]] = {}  # (db, key) -> clients that WATCH it
         self.notify_flags = ""
         self.tracking: Any = None  # kv.tracking.Tracking while any client tracks keys
@@ -424,6 +437,7 @@ class Keyspace:
         da.access, db_.access = db_.access, da.access
         da.loaded_clock, db_.loaded_clock = db_.loaded_clock, da.loaded_clock
         da.avg_ttl, db_.avg_ttl = db_.avg_ttl, da.avg_ttl
+        da.hexpires, db_.hexpires = db_.hexpires, da.hexpires
         if self.blocked_keys:
             signal_swapped_dbs(self, a, b)
         for d in (da, db_):

@@ -24,6 +24,7 @@ from dynamis.kv.keyspace import Keyspace
 from dynamis.kv.protocol import ProtocolLimits, ReplyError
 from dynamis.kv.pubsub import PubSub
 from dynamis.kv.tracking import Tracking
+from dynamis.kv.types.hash import expire_hash_fields
 
 log = logging.getLogger("dynamis")
 
@@ -380,6 +381,8 @@ class RedisServer:
                             db.active_expire(deadline)
                         elif db.avg_ttl:  # no volatile keys left: activeExpireCycle zeroes the estimate
                             db.avg_ttl = 0
+                        if db.hexpires:  # then hash fields, as Redis's activeExpireCycle does after the keys
+                            expire_hash_fields(db, deadline)
                         if time.perf_counter() > deadline:
                             self._expire_next_db = (db.id + 1) % len(dbs)
                             break

@@ -32,6 +32,7 @@ from dynamis.kv.glob import glob_match
 from dynamis.kv.protocol import OK, Raw, ReplyError, Verbatim
 from dynamis.kv.server import RedisServer
 from dynamis.kv.types import encoding_of, memory_usage
+from dynamis.kv.types.hash import subexpiry_count
 
 log = logging.getLogger("dynamis")
 
@@ -210,6 +211,7 @@ def _section_stats(server: RedisServer) -> list[str]:
         "sync_partial_ok:0",
         "sync_partial_err:0",
         f"expired_keys:{server.keyspace.stats_expired_keys}",
+        f"expired_subkeys:{server.keyspace.stats_expired_subkeys}",
         f"expired_stale_perc:{stats['expired_stale_perc']:.2f}",
         f"evicted_keys:{stats['evicted_keys']}",
         "evicted_clients:0",
@@ -292,8 +294,8 @@ def _section_latencystats(server: RedisServer) -> list[str]:
 
 
 def _section_keyspace(server: RedisServer) -> list[str]:
-    return [f"db{db.id}:keys={len(db.data)},expires={len(db.expires)},avg_ttl={db.avg_ttl}"
-            for db in server.keyspace.dbs if db.data]
+    return [f"db{db.id}:keys={len(db.data)},expires={len(db.expires)},avg_ttl={db.avg_ttl},"
+            f"subexpiry={subexpiry_count(db)}" for db in server.keyspace.dbs if db.data]
 
 
 _SECTIONS = {
@@ -455,6 +457,7 @@ def config_resetstat_command(client: Client, argv: list[bytes]) -> str:
         server.stats[key] = 0
     server.error_stats.clear()
     server.keyspace.stats_expired_keys = 0
+    server.keyspace.stats_expired_subkeys = 0
     server.keyspace.reset_lookup_stats()
     server.metric_samples.clear()  # samples from before would make the instantaneous_* rates negative
     for cmd in _all_commands():

@@ -21,7 +21,7 @@ from dynamis.kv.commands import UNKNOWN, Index, KeySpec, command
 from dynamis.kv.keyspace import WRONGTYPE, Database
 from dynamis.kv.pqsort import by_first_field, pqsort
 from dynamis.kv.protocol import ReplyError
-from dynamis.kv.types.hash import HashValue
+from dynamis.kv.types.hash import HashValue, field_value
 from dynamis.kv.types.list import ListValue
 from dynamis.kv.types.set import SetValue
 from dynamis.kv.types.string import STRING_TYPES
@@ -76,9 +76,9 @@ def lookup_by_pattern(db: Database, pattern: bytes, element: bytes) -> bytes | N
     if value is None:
         return None
     if field is not None:
-        if type(value) is not HashValue:
+        if not isinstance(value, HashValue):
             return None
-        found = value.get(field)
+        found = field_value(value, field)
         return None if found is None else bytes(found)
     if type(value) in STRING_TYPES:
         return bytes(value)

@@ -37,6 +37,7 @@ MASK64 = (1 << 64) - 1
 MAX_ID = (1 << 128) - 1
 INVALID_ENTRIES_READ = -1
 XREAD_BLOCKED_DEFAULT_COUNT = 1000
+LAST_ENTRY = -1  # XREAD's "+" (Redis 7.4): the ID just before the stream's last entry, looked up when served
 LISTPACK_MAX_SIZE = 1 << 30
 
 INVALID_ID = ReplyError("ERR Invalid stream ID specified as stream command argument")
@@ -201,11 +202,15 @@ class NACK:
 
 
 class Consumer:
-    __slots__ = ("name", "seen_time", "pel")
+    """A consumer of a group. As in Redis 7.2, `seen_time` is its last attempted interaction (XREADGROUP,
+    XCLAIM, XAUTOCLAIM) and `active_time` the last one that delivered or claimed an entry (-1: never)."""
+
+    __slots__ = ("name", "seen_time", "active_time", "pel")
 
     def __init__(self, name: bytes) -> None:
         self.name = name
         self.seen_time = now_ms()
+        self.active_time = -1
         self.pel: SortedDict = SortedDict()
 
 
@@ -223,14 +228,11 @@ class ConsumerGroup:
         # Redis keeps consumers in a radix tree: listed in byte order of their names
         return [self.consumers[name] for name in sorted(self.consumers)]
 
-    def consumer(self, name: bytes, create: bool = True) -> tuple[Consumer | None, bool]:
-        """Look up (refreshing seen-time) or create a consumer; says whether it was created."""
+    def consumer(self, name: bytes) -> tuple[Consumer, bool]:
+        """Look up or create a consumer; says whether it was created."""
         found = self.consumers.get(name)
         if found is not None:
-            found.seen_time = now_ms()
             return found, False
-        if not create:
-            return None, False
         found = self.consumers[name] = Consumer(name)
         return found, True
 
@@ -507,10 +509,14 @@ def _nogroup_for_key(key: bytes, group: bytes) -> ReplyError:
 
 
 def _get_consumer(client: Client, key: bytes, group: ConsumerGroup, name: bytes) -> Consumer:
+    """The consumer `name`, created if missing (with its event), and seen now: the callers are its
+    interactions (XREADGROUP, XCLAIM, XAUTOCLAIM; a created one is seen at creation)."""
     consumer, created = group.consumer(name)
     if created:
         client.server.keyspace.dirty += 1
         _notify(client, key, "xgroup-createconsumer")
+    else:
+        consumer.seen_time = now_ms()
     return consumer
 
 
@@ -821,6 +827,7 @@ def _deliver(stream: Stream, group: ConsumerGroup, consumer: Consumer,
                 group.entries_read = stream.estimate_entries_read(sid)
             group.last_id = sid
         if not noack:
+            consumer.active_time = now
             nack = group.pel.get(sid)
             if nack is None:
                 nack = group.pel[sid] = NACK(consumer, now)
@@ -872,7 +879,7 @@ class _ReadRequest:
 
     def __init__(self) -> None:
         self.keys: list[bytes] = []
-        self.ids: list[int | None] = []  # None is ">" (XREADGROUP new entries)
+        self.ids: list[int | None] = []  # None is ">" (XREADGROUP new entries), LAST_ENTRY is "+"
         self.count = 0
         self.group: bytes | None = None
         self.consumer = b""
@@ -899,8 +906,9 @@ def _parse_read(client: Client, argv: list[bytes], xreadgroup: bool) -> _ReadReq
         elif opt == b"streams" and more:
             streams_arg = i + 1
             if (n - streams_arg) % 2:
-                raise ReplyError("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be "
-                                 "specified.")
+                name, symbol = ("xreadgroup", ">") if xreadgroup else ("xread", "$")
+                raise ReplyError(f"ERR Unbalanced '{name}' list of streams: for each stream key an ID or "
+                                 f"'{symbol}' must be specified.")
             break
         elif opt == b"group" and more >= 2:
             if not xreadgroup:
@@ -931,6 +939,12 @@ def _parse_read(client: Client, argv: list[bytes], xreadgroup: bool) -> _ReadReq
                                  "history of this consumer by specifying a proper ID, or use the > ID to get new "
                                  "messages. The $ ID would just return an empty result set.")
             req.ids.append(stream.last_id if stream is not None else 0)
+        elif arg == b"+":
+            if xreadgroup:
+                raise ReplyError("ERR The + ID is meaningless in the context of XREADGROUP: you want to read the "
+                                 "history of this consumer by specifying a proper ID, or use the > ID to get new "
+                                 "messages. The + ID would just return an empty result set.")
+            req.ids.append(LAST_ENTRY)
         elif arg == b">":
             if not xreadgroup:
                 raise ReplyError("ERR The > ID can be specified only when calling XREADGROUP using the GROUP "
@@ -941,6 +955,13 @@ def _parse_read(client: Client, argv: list[bytes], xreadgroup: bool) -> _ReadReq
     return req
 
 
+def _xread_after(stream: Stream, gt: int) -> int:
+    """The ID XREAD reads after: the one given or, for "+", the one just before the last entry."""
+    if gt != LAST_ENTRY:
+        return gt
+    return stream.last_live() - 1 if stream.length else 0
+
+
 def _serve_read(client: Client, req: _ReadRequest) -> list[tuple[bytes, list[Any]]]:
     """Serve what is available now (the synchronous part of xreadCommand)."""
     served: list[tuple[bytes, list[Any]]] = []
@@ -949,17 +970,18 @@ def _serve_read(client: Client, req: _ReadRequest) -> list[tuple[bytes, list[Any
         if stream is None:
             continue
         if req.group is None:
+            gt = _xread_after(stream, gt)
             if stream.length and stream.last_live() > gt:
                 served.append((key, [entry for _, entry in islice(stream.range(gt + 1, MAX_ID), req.count or None)]))
             continue
         group = stream.groups[req.group]
+        # every XREADGROUP is an interaction of the consumer, served or not (Redis 7.2)
+        consumer = _get_consumer(client, key, group, req.consumer)
         if gt is not None:
-            consumer = _get_consumer(client, key, group, req.consumer)
             # history starts after the given ID (streamIncrID wraps the largest ID to 0-0)
             served.append((key, _history(stream, consumer, gt + 1 if gt < MAX_ID else 0, req.count)))
             client.server.keyspace.dirty += 1
         elif stream.length and stream.last_live() > group.last_id:
-            consumer = _get_consumer(client, key, group, req.consumer)
             served.append((key, _deliver(stream, group, consumer, group.last_id + 1, req.count, req.noack)))
             client.server.keyspace.dirty += 1
     return served
@@ -979,13 +1001,13 @@ def _read_retry(client: Client, req: _ReadRequest) -> Any:
             if group is None:
                 raise ReplyError("NOGROUP the consumer group this client was blocked on no longer exists")
             gt = group.last_id
+            consumer = _get_consumer(client, key, group, req.consumer)
         else:
-            gt = req.ids[req.keys.index(key)]
+            gt = _xread_after(value, req.ids[req.keys.index(key)])
         if not value.length or value.last_live() <= gt:
             return NOT_READY
         count = req.count or XREAD_BLOCKED_DEFAULT_COUNT
         if req.group is not None:
-            consumer = _get_consumer(client, key, group, req.consumer)
             entries = _deliver(value, group, consumer, gt + 1, count, req.noack)
             client.server.keyspace.dirty += 1
         else:
@@ -1002,7 +1024,8 @@ def _xread(client: Client, argv: list[bytes], xreadgroup: bool) -> object:
         return _streams_reply(client, served)
     if req.timeout == -1.0:
         return NULL_ARRAY
-    return BlockedRequest(list(dict.fromkeys(req.keys)), req.timeout, _read_retry(client, req), NULL_ARRAY)
+    return BlockedRequest(list(dict.fromkeys(req.keys)), req.timeout, _read_retry(client, req), NULL_ARRAY,
+                          unblock_on_nokey=xreadgroup)
 
 
 @command("xread", -4, "readonly blocking", categories="@stream", group="stream",
@@ -1116,13 +1139,14 @@ def xpending_command(client: Client, argv: list[bytes]) -> object:
     return reply
 
 
-def _claim(group: ConsumerGroup, sid: int, nack: NACK, consumer: Consumer, delivery_time: int) -> None:
+def _claim(sid: int, nack: NACK, consumer: Consumer, delivery_time: int, now: int) -> None:
     if nack.consumer is not consumer:
         if nack.consumer is not None:
             del nack.consumer.pel[sid]
         consumer.pel[sid] = nack
         nack.consumer = consumer
     nack.delivery_time = delivery_time
+    consumer.active_time = now
 
 
 def _claim_option_int(arg: bytes, name: str) -> int:
@@ -1182,7 +1206,7 @@ def xclaim_command(client: Client, argv: list[bytes]) -> list[Any]:
         keyspace.dirty += 1
     if delivery_time == -1 or delivery_time < 0 or delivery_time > now:
         delivery_time = now
-    consumer: Consumer | None = None
+    consumer = _get_consumer(client, key, group, argv[3])  # even when nothing is claimed (Redis 7.2)
     reply: list[Any] = []
     for sid in ids:
         nack = group.pel.get(sid)
@@ -1198,9 +1222,7 @@ def xclaim_command(client: Client, argv: list[bytes]) -> list[Any]:
             continue
         if nack.consumer is not None and min_idle and now - nack.delivery_time < min_idle:
             continue
-        if consumer is None:
-            consumer = _get_consumer(client, key, group, argv[3])
-        _claim(group, sid, nack, consumer, delivery_time)
+        _claim(sid, nack, consumer, delivery_time, now)
         if retry_count >= 0:
             nack.delivery_count = retry_count
         elif not justid:
@@ -1244,10 +1266,10 @@ def xautoclaim_command(client: Client, argv: list[bytes]) -> list[Any]:
     attempts = count * 10
     now = now_ms()
     keyspace = client.server.keyspace
+    consumer = _get_consumer(client, key, group, argv[3])  # even when nothing is claimed (Redis 7.2)
     candidates = list(islice(group.pel.irange(minimum=start), attempts + 1))
     claimed: list[Any] = []
     deleted: list[bytes] = []
-    consumer: Consumer | None = None
     examined = 0
     for sid in candidates[:attempts]:
         if not count:
@@ -1263,9 +1285,7 @@ def xautoclaim_command(client: Client, argv: list[bytes]) -> list[Any]:
             continue
         if min_idle and now - nack.delivery_time < min_idle:
             continue
-        if consumer is None:
-            consumer = _get_consumer(client, key, group, argv[3])
-        _claim(group, sid, nack, consumer, now)
+        _claim(sid, nack, consumer, now, now)
         if not justid:
             nack.delivery_count += 1
         claimed.append(format_id(sid) if justid else entry)
@@ -1512,6 +1532,7 @@ def xinfo_stream_command(client: Client, argv: list[bytes]) -> dict[bytes, Any]:
         consumers = [{
             b"name": c.name,
             b"seen-time": c.seen_time,
+            b"active-time": c.active_time,
             b"pel-count": len(c.pel),
             b"pending": [[format_id(sid), nack.delivery_time, nack.delivery_count]
                          for sid, nack in islice(c.pel.items(), limit)],
@@ -1555,7 +1576,8 @@ def xinfo_consumers_command(client: Client, argv: list[bytes]) -> list[Any]:
     if group is None:
         raise _nogroup_for_key(argv[2], argv[3])
     now = now_ms()
-    return [{b"name": c.name, b"pending": len(c.pel), b"idle": max(now - c.seen_time, 0)}
+    return [{b"name": c.name, b"pending": len(c.pel), b"idle": max(now - c.seen_time, 0),
+             b"inactive": now - c.active_time if c.active_time != -1 else -1}
             for c in group.sorted_consumers()]
 
 

@@ -510,29 +510,38 @@ def zmscore_command(client: Client, argv: list[bytes]) -> list[float | None]:
     return [get(m) for m in argv[2:]]
 
 
-def _rank(client: Client, argv: list[bytes], reverse: bool) -> int | None:
+def _rank(client: Client, argv: list[bytes], reverse: bool) -> object:
+    """ZRANK / ZREVRANK key member [WITHSCORE]: the rank, or [rank, score] with WITHSCORE (Redis 7.2)."""
+    if len(argv) > 4:
+        raise ReplyError(f"ERR wrong number of arguments for '{'zrevrank' if reverse else 'zrank'}' command")
+    with_score = len(argv) == 4
+    if with_score and argv[3].lower() != b"withscore":
+        raise SYNTAX
+    missing = NULL_ARRAY if with_score else None
     zs = client.db.lookup_typed(argv[1], SortedSet)
     if zs is None:
-        return None
+        return missing
     rank = zs.rank(argv[2])
     if rank is None:
-        return None
-    return len(zs.order) - 1 - rank if reverse else rank
+        return missing
+    if reverse:
+        rank = len(zs.order) - 1 - rank
+    return [rank, zs.scores[argv[2]]] if with_score else rank
 
 
-@command("zrank", 3, "readonly fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="2.0.0",
+@command("zrank", -3, "readonly fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set", since="2.0.0",
          summary="Determine the index of a member in a sorted set",
          complexity="O(log(N))")
-def zrank_command(client: Client, argv: list[bytes]) -> int | None:
+def zrank_command(client: Client, argv: list[bytes]) -> object:
     return _rank(client, argv, False)
 
 
-@command("zrevrank", 3, "readonly fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
+@command("zrevrank", -3, "readonly fast", keys=(1, 1, 1), categories="@sortedset", group="sorted_set",
          since="2.0.0",
          summary="Determine the index of a member in a sorted set, with scores ordered from "
                  "high to low",
          complexity="O(log(N))")
-def zrevrank_command(client: Client, argv: list[bytes]) -> int | None:
+def zrevrank_command(client: Client, argv: list[bytes]) -> object:
     return _rank(client, argv, True)
 
 
