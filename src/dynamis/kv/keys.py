@@ -111,8 +111,13 @@ def exists_command(client: Client, argv: list[bytes]) -> int:
          summary="Alters the last access time of a key(s). Returns the number of existing keys specified.",
          complexity="O(N) where N is the number of keys that will be touched.")
 def touch_command(client: Client, argv: list[bytes]) -> int:
+    keyspace = client.server.keyspace
+    no_touch, keyspace.no_touch = keyspace.no_touch, False  # TOUCH touches, even for a CLIENT NO-TOUCH client
     read = client.db.read
-    return sum(1 for key in argv[1:] if read(key) is not None)
+    try:
+        return sum(1 for key in argv[1:] if read(key) is not None)
+    finally:
+        keyspace.no_touch = no_touch
 
 
 @command("type", 2, "readonly fast", keys=(1, 1, 1), categories="@keyspace", group="generic", key_flags="RO",

@@ -137,6 +137,8 @@ class Database:
         if self.expires and key in self.expires and self.expires[key] <= now_ms():
             self._expire(key)
             return None
+        if self.keyspace.no_touch:
+            return value
         if self.lfu:
             self.access[key] = lfu_touch(self.access_word(key), self.keyspace)
         else:
@@ -375,6 +377,7 @@ class Keyspace:
         self.stats_expired_subkeys = 0  # hash fields deleted because their time passed (INFO expired_subkeys)
         self.watching: dict[tuple[int, bytes], set[Any]] = {}  # (db, key) -> clients that WATCH it
         self.notify_flags = ""
+        self.no_touch = False  # the running command's client is in CLIENT NO-TOUCH mode: `lookup` records no access
         self.tracking: Any = None  # kv.tracking.Tracking while any client tracks keys
         self.notify_new = False  # `n` events cost a membership test on every set: only when asked for
         self.notify_hook: Callable[[Database, str, str, bytes], None] | None = None

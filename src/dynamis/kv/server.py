@@ -215,6 +215,7 @@ class RedisServer:
         client.name = b""
         client.reply_mode = "on"
         client.no_evict = False
+        client.no_touch = False
         if client.monitor:
             client.monitor = False
             self.monitors.remove(client)
@@ -297,6 +298,7 @@ class RedisServer:
         previous = self.current_client
         if client.id:  # not a script's fake client (id 0): the script's caller stays current (NOLOOP, pushes)
             self.current_client = client
+            self.keyspace.no_touch = client.no_touch
         client.last_command = cmd.full_name  # set before the call: CLIENT INFO shows itself, as in Redis
         start = _perf_ns()
         try:

@@ -121,6 +121,10 @@ def _section_server(server: RedisServer) -> list[str]:
 
 def _section_clients(server: RedisServer) -> list[str]:
     clients = server.clients.values()
+    waiting = server.keyspace.blocking.waiting
+    # keys an XREADGROUP waits on, whose deletion also wakes it (Redis's blocking_keys_unblock_on_nokey)
+    on_nokey = sum(1 for waiters in waiting.values()
+                   if any(c.blocked is not None and c.blocked.unblock_on_nokey for c in waiters))
     return [
         f"connected_clients:{len(server.clients)}",
         "cluster_connections:0",
@@ -129,7 +133,12 @@ def _section_clients(server: RedisServer) -> list[str]:
         "client_recent_max_output_buffer:0",
         f"blocked_clients:{sum(1 for c in clients if c.blocked is not None)}",
         f"tracking_clients:{sum(1 for c in clients if c.tracking)}",
+        f"pubsub_clients:{sum(1 for c in clients if c.subscriptions)}",
+        f"watching_clients:{sum(1 for c in clients if c.watched)}",
         f"clients_in_timeout_table:{sum(1 for c in clients if c.blocked is not None and c.blocked.timeout)}",
+        f"total_watched_keys:{len(server.keyspace.watching)}",
+        f"total_blocking_keys:{len(waiting)}",
+        f"total_blocking_keys_on_nokey:{on_nokey}",
     ]
 
 
