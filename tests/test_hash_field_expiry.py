@@ -91,13 +91,13 @@ def test_hexpire_conditions(r):
     assert r.hexpire("h", 100, "a", gt=True) == [0]
     assert r.hexpire("h", 100, "a", nx=True) == [1]
     assert r.hexpire("h", 100, "b", lt=True) == [1]
-    # with a time: NX never, XX always, GT only later, LT only earlier
-    assert r.hexpire("h", 50, "a", nx=True) == [0]
-    assert r.hexpire("h", 200, "a", xx=True) == [1]
-    assert r.hexpire("h", 100, "a", gt=True) == [0]
-    assert r.hexpire("h", 200, "a", gt=True) == [0]  # equal is not greater
-    assert r.hexpire("h", 300, "a", gt=True) == [1]
-    assert r.hexpire("h", 300, "a", lt=True) == [0]
+    # with a time: NX never, XX always, GT only later, LT only earlier (absolute times: equal is exact)
+    assert r.hexpireat("h", FAR, "a", nx=True) == [0]
+    assert r.hexpireat("h", FAR + 200, "a", xx=True) == [1]
+    assert r.hexpireat("h", FAR + 100, "a", gt=True) == [0]
+    assert r.hexpireat("h", FAR + 200, "a", gt=True) == [0]  # equal is not greater
+    assert r.hexpireat("h", FAR + 300, "a", gt=True) == [1]
+    assert r.hexpireat("h", FAR + 300, "a", lt=True) == [0]  # nor less
     assert r.hexpire("h", 10, "a", lt=True) == [1]
     assert 9 <= r.httl("h", "a")[0] <= 10
     # a condition not met leaves even a past time alone
@@ -375,7 +375,7 @@ def test_tracking_invalidated_by_field_expiry(server, r):
     conn.call("HELLO", "3")
     conn.call("CLIENT", "TRACKING", "ON")
     assert conn.call("HGET", "h", "b") == b"$1\r\n2\r\n"
-    r.hpexpire("h", 30, "a")  # the command itself invalidates
+    r.hpexpire("h", 300, "a")  # the command itself invalidates
     assert conn.read_reply()[1] == [b"invalidate", [b"h"]]
     assert conn.call("HGET", "h", "b") == b"$1\r\n2\r\n"
     assert conn.read_reply()[1] == [b"invalidate", [b"h"]]  # then the cron's expiry of a
@@ -404,13 +404,13 @@ def test_rename_copy_move_keep_field_times(r):
 
 def test_active_expiry_after_rename_copy_move_swapdb(server, r):
     r.hset("h", mapping={"a": "1", "b": "2"})
-    r.hpexpire("h", 150, "a")
+    r.hpexpire("h", 300, "a")
     r.rename("h", "renamed")
     r.copy("renamed", "copied")
     r.copy("renamed", "moved")
     r.move("moved", 1)
     r.hset("swapped", mapping={"a": "1", "b": "2"})
-    r.hpexpire("swapped", 150, "a")
+    r.hpexpire("swapped", 300, "a")
     r.swapdb(0, 2)
     db1, db2 = server.client(db=1), server.client(db=2)
     try:
