@@ -372,7 +372,7 @@ def hincrby_command(client: Client, argv: list[bytes]) -> int:
     result = value + increment
     if not _INT64_MIN <= result <= _INT64_MAX:
         raise ReplyError("ERR increment or decrement would overflow")
-    _store(client, h, [argv[2], b"%d" % result], keep_ttl=True)
+    _store(client, h, [argv[2], b"%d" % result], True)  # keep_ttl: HINCRBY[FLOAT] keep the field's time
     _written(db, argv[1], h, "hincrby", 1)
     return result
 
@@ -390,7 +390,7 @@ def hincrbyfloat_command(client: Client, argv: list[bytes]) -> bytes:
     db = client.db
     h = _lookup_field(db, argv[1], argv[2]) or HashValue()
     text = incr_by_float(h.get(argv[2]), argv[3], ReplyError("ERR hash value is not a float"))
-    _store(client, h, [argv[2], text], keep_ttl=True)
+    _store(client, h, [argv[2], text], True)  # keep_ttl: HINCRBY[FLOAT] keep the field's time
     _written(db, argv[1], h, "hincrbyfloat", 1)
     return text
 
