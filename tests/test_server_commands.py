@@ -129,6 +129,17 @@ def test_debug_protocol_differential(diff, diff3, kind):
     diff3.check("DEBUG", "PROTOCOL", kind)
 
 
+def test_debug_error_replies_as_given_and_is_not_an_error_reply(diff, r2):
+    """DEBUG ERROR: how client test suites (redis-py's among them) fake LOADING, READONLY or OOM errors."""
+    for message in ("LOADING Redis is loading the dataset in memory", "x", "multi\nline\rtext"):
+        diff.check("DEBUG", "ERROR", message)
+    r2.config_resetstat()
+    with pytest.raises(redis.exceptions.BusyLoadingError):
+        r2.execute_command("DEBUG", "ERROR", "LOADING Redis is loading the dataset in memory")
+    assert r2.info("stats")["total_error_replies"] == 0
+    assert r2.info("commandstats")["cmdstat_debug"]["failed_calls"] == 0
+
+
 def test_config_get_set_roundtrip(r2, diff):
     try:
         assert r2.config_set("maxmemory", "10mb") is True

@@ -564,6 +564,9 @@ def shutdown_command(client: Client, argv: list[bytes]) -> object:
 # -- DEBUG ----------------------------------------------------------------------------------------
 
 _DEBUG_HELP = [
+    "ERROR <string>",
+    "    Return a Redis protocol error with <string> as message. Useful for clients",
+    "    unit tests to simulate Redis errors.",
     "LOG <message>",
     "    Write <message> to the server log.",
     "OBJECT <key>",
@@ -610,6 +613,10 @@ def debug_command(client: Client, argv: list[bytes]) -> object:
         return _debug_populate(client, argv)
     if sub == b"protocol" and n == 3:
         return _debug_protocol(client, argv[2])
+    if sub == b"error" and n == 3:
+        # written as is, like Redis's addReplySds: clients' tests fake LOADING/READONLY/OOM errors with it,
+        # and it is not counted as an error reply
+        return Raw(b"-" + argv[2].replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n")
     if sub == b"log" and n == 3:
         log.warning("DEBUG LOG: %s", argv[2].decode("utf-8", "replace"))
         return OK
