@@ -30,7 +30,7 @@ log = logging.getLogger("dynamis")
 
 class RespConnection(asyncio.Protocol):
     __slots__ = ("server", "transport", "client", "parser", "_execute", "_closed", "_stats", "_soft_limit_since",
-                 "_held", "_block_timer", "_out", "_pushes")
+                 "_held", "_block_timer", "_out", "_pushes", "_loop")
 
     def __init__(self, server: RedisServer) -> None:
         self.server = server
@@ -44,6 +44,8 @@ class RespConnection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
+        # kept: asyncio.get_running_loop() makes a getpid() system call each time on Python 3.11
+        self._loop = asyncio.get_running_loop()
         server = self.server
         sock = transport.get_extra_info("socket")
         peer = transport.get_extra_info("peername")
@@ -155,7 +157,7 @@ class RespConnection(asyncio.Protocol):
                 error = None
                 block_client(client, reply)
                 if reply.timeout is not None:
-                    self._block_timer = asyncio.get_running_loop().call_later(reply.timeout, timeout_client, client)
+                    self._block_timer = self._loop.call_later(reply.timeout, timeout_client, client)
                 break
             mode = client.reply_mode
             if mode == "on":
@@ -191,13 +193,16 @@ class RespConnection(asyncio.Protocol):
         elif mode == "skip-next":
             client.reply_mode = "skip"
         client.last_interaction = time.time()
-        asyncio.get_running_loop().call_soon(self._resume)
+        self._loop.call_soon(self._resume)
 
     def write_push(self, message: Any) -> None:
-        """Deliver an out-of-band reply (pub/sub message, MONITOR line, invalidation)."""
+        """Deliver an out-of-band reply (pub/sub message, MONITOR line, invalidation). `bytes` come
+        encoded for this client already (a published message, encoded once for all its subscribers)."""
         if self._closed:
             return
-        if isinstance(message, str):
+        if type(message) is bytes:
+            payload = message
+        elif isinstance(message, str):
             payload = b"+%s\r\n" % message.encode()
         else:
             payload = encode_reply(message if isinstance(message, (Push, ReplyError)) else Push(message),
@@ -210,7 +215,7 @@ class RespConnection(asyncio.Protocol):
             # one write per connection and loop iteration, as Redis writes in beforeSleep: a PUBLISH
             # pipeline to 100 subscribers costs 100 syscalls, not 100 per message
             self._pushes = [payload]
-            asyncio.get_running_loop().call_soon(self._flush_pushes)
+            self._loop.call_soon(self._flush_pushes)
 
     def _flush_pushes(self) -> None:
         if self._pushes and not self._closed:

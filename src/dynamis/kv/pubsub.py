@@ -1,13 +1,15 @@
 """Pub/Sub (pubsub.c): channels, patterns and shard channels, plus keyspace notifications.
 
-Subscribers are Clients; a message reaches them through `client.write_push`, which the connection
-encodes as a RESP3 push frame or a RESP2 array. Keyspace events (`notify-keyspace-events`) are
+Subscribers are Clients; a message reaches them through `client.write_push` as a RESP3 push frame or
+a RESP2 array, encoded here once per protocol version for all the subscribers. Keyspace events (`notify-keyspace-events`) are
 published here on `__keyspace@<db>__:<key>` and `__keyevent@<db>__:<event>`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+import hiredis
 
 from dynamis.kv.client import Client
 from dynamis.kv.commands import Index, KeySpec, Range, command, document_container
@@ -31,25 +33,20 @@ class PubSub:
         receivers = 0
         subscribers = self.channels.get(channel)
         if subscribers:
-            push = Push([b"message", channel, message])
-            for client in list(subscribers):
-                client.write_push(push)
+            _deliver(subscribers, (b"message", channel, message))
             receivers += len(subscribers)
-        for pattern, clients in list(self.patterns.items()):
-            if glob_match(pattern, channel):
-                push = Push([b"pmessage", pattern, channel, message])
-                for client in list(clients):
-                    client.write_push(push)
-                receivers += len(clients)
+        if self.patterns:
+            for pattern, clients in list(self.patterns.items()):
+                if glob_match(pattern, channel):
+                    _deliver(clients, (b"pmessage", pattern, channel, message))
+                    receivers += len(clients)
         return receivers
 
     def publish_shard(self, channel: bytes, message: bytes) -> int:
         subscribers = self.shard_channels.get(channel)
         if not subscribers:
             return 0
-        push = Push([b"smessage", channel, message])
-        for client in list(subscribers):
-            client.write_push(push)
+        _deliver(subscribers, (b"smessage", channel, message))
         return len(subscribers)
 
     def notify_keyspace_event(self, db: Database, event_class: str, event: str, key: bytes) -> None:
@@ -68,6 +65,20 @@ class PubSub:
                 _remove(table, name, client)
             mine.clear()
         client.subscriptions = 0
+
+
+def _deliver(subscribers: dict[Client, None], message: tuple[bytes, ...]) -> None:
+    """Send a message (its kind, channel, payload...) to its subscribers as a push frame encoded once
+    per protocol version, not once per subscriber: Redis shares the message objects among clients too."""
+    resp2 = hiredis.pack_command(message)  # an array of bulk strings, packed in C
+    resp3 = None
+    for client in list(subscribers):
+        if client.resp == 3:
+            if resp3 is None:
+                resp3 = b">" + resp2[1:]
+            client.write_push(resp3)
+        else:
+            client.write_push(resp2)
 
 
 def _remove(table: dict[bytes, dict[Client, None]], name: bytes, client: Client) -> None:
