@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dynamis import REDIS_VERSION, __version__
+from dynamis.embedded import EmbeddedServer
 from tests.helpers import RawConnection
 
 
@@ -140,6 +141,28 @@ def test_debug_error_replies_as_given_and_is_not_an_error_reply(diff, r2):
     assert r2.info("commandstats")["cmdstat_debug"]["failed_calls"] == 0
 
 
+@pytest.mark.parametrize("args", [("MODULE", "LIST"), ("MODULE", "HELP"), ("MODULE", "LOAD", "/nonexistent.so"),
+                                  ("MODULE", "LOADEX", "/x.so", "ARGS", "a"), ("MODULE", "UNLOAD", "foo"),
+                                  ("MODULE", "FOO"), ("MODULE",), ("MODULE", "LIST", "x"),
+                                  ("CONFIG", "GET", "enable-module-command")])
+def test_module_command_as_redis_by_default(diff, diff3, args):
+    """No modules, and MODULE LOAD refused while enable-module-command is `no` (Redis's default)."""
+    diff.check(*args)
+    diff3.check(*args)
+
+
+def test_module_load_fails_when_allowed():
+    """Allowed, a load fails as a missing library does in Redis: dynamis cannot run Redis's C modules."""
+    with EmbeddedServer(enable_module_command="yes") as embedded:
+        client = embedded.client()
+        with pytest.raises(redis.ResponseError, match="^Error loading the extension. Please check the server logs.$"):
+            client.module_load("/usr/lib/redis/modules/redisjson.so")
+        with pytest.raises(redis.ResponseError, match="^Error unloading module: no such module with that name$"):
+            client.module_unload("ReJSON")
+        assert client.module_list() == []
+        client.close()
+
+
 def test_config_get_set_roundtrip(r2, diff):
     try:
         assert r2.config_set("maxmemory", "10mb") is True
@@ -196,7 +219,6 @@ def test_config_hz_is_clamped(r2, diff):
 
 
 def test_config_rewrite(tmp_path):
-    from dynamis.embedded import EmbeddedServer
 
     conf = tmp_path / "redis.conf"
     conf.write_text("# my comment\nmaxmemory 1mb\ntimeout 5\ntimeout 6\n")

@@ -251,6 +251,8 @@ DIRECTIVES: dict[str, Directive] = {
         Directive("cluster-enabled", False, "bool", mutable=False),
         Directive("io-threads", 1, "int", mutable=False, minimum=1, maximum=128),
         Directive("enable-debug-command", "yes", "enum", mutable=False, choices=("yes",)),
+        # MODULE LOAD/LOADEX/UNLOAD: refused unless allowed, as in Redis; dynamis then fails to load (no C modules)
+        Directive("enable-module-command", "no", "enum", mutable=False, choices=("no", "yes", "local")),
         Directive("dynamo-port", 8000, "int", mutable=False, minimum=0, maximum=65535),
         Directive("in-memory", False, "bool", mutable=False),
         Directive("dynamo-region", "us-east-1", "string", mutable=False),

@@ -1115,8 +1115,69 @@ def _period(samples: Any) -> int:
     return (samples[-1][0] - samples[0][0]) // (len(samples) - 1)
 
 
+# -- MODULE: dynamis runs no Redis modules (they are C shared objects for Redis's module API) ---------------
+
+_MODULE_HELP = [
+    "LIST",
+    "    Return a list of loaded modules.",
+    "LOAD <path> [<arg> ...]",
+    "    Load a module library from <path>, passing to it any optional arguments.",
+    "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
+    "    Load a module library from <path>, while passing it module configurations and optional arguments.",
+    "UNLOAD <name>",
+    "    Unload a module.",
+]
+
+
+@command("help", 2, "loading stale", parent="module", group="server", since="5.0.0",
+         summary="Show helpful text about the different subcommands", complexity="O(1)")
+def module_help_command(client: Client, argv: list[bytes]) -> list[str]:
+    return help_reply("MODULE", _MODULE_HELP)
+
+
+@command("list", 2, "admin noscript", parent="module", categories="@admin @slow @dangerous",
+         tips="nondeterministic_output_order", group="server", since="4.0.0",
+         summary="List all modules loaded by the server", complexity="O(N) where N is the number of loaded modules.")
+def module_list_command(client: Client, argv: list[bytes]) -> list[object]:
+    return []
+
+
+def _module_command_allowed(client: Client) -> None:
+    """Redis's enable-module-command check (a PROTECTED command): no, yes, or local connections only."""
+    allowed = client.server.config["enable-module-command"]
+    host = client.addr.rpartition(":")[0].strip("[]")
+    if allowed == "yes" or (allowed == "local" and host in ("127.0.0.1", "::1")):
+        return
+    raise ReplyError('ERR MODULE command not allowed. If the enable-module-command option is set to "local", you '
+                     "can run it from a local connection, otherwise you need to set this option in the configuration "
+                     "file, and then restart the server.")
+
+
+@command("load", -3, "admin noscript no_async_loading", parent="module", categories="@admin @slow @dangerous",
+         group="server", since="4.0.0", summary="Load a module", complexity="O(1)")
+def module_load_command(client: Client, argv: list[bytes]) -> str:
+    _module_command_allowed(client)
+    log.warning("Module %s failed to load: dynamis cannot load Redis modules",
+                argv[2].decode("utf-8", "replace"))
+    raise ReplyError("ERR Error loading the extension. Please check the server logs.")
+
+
+@command("loadex", -3, "admin noscript no_async_loading", parent="module", categories="@admin @slow @dangerous",
+         group="server", since="7.0.0", summary="Load a module with extended parameters", complexity="O(1)")
+def module_loadex_command(client: Client, argv: list[bytes]) -> str:
+    return module_load_command(client, argv)
+
+
+@command("unload", 3, "admin noscript no_async_loading", parent="module", categories="@admin @slow @dangerous",
+         group="server", since="4.0.0", summary="Unload a module", complexity="O(1)")
+def module_unload_command(client: Client, argv: list[bytes]) -> str:
+    _module_command_allowed(client)
+    raise ReplyError("ERR Error unloading module: no such module with that name")
+
+
 # keep the container commands' `COMMANDS` entries documented like Redis's
 for _name, _since, _summary in (("config", "2.0.0", "A container for server configuration commands"),
+                                ("module", "4.0.0", "A container for module commands"),
                                 ("memory", "4.0.0", "A container for memory diagnostics commands"),
                                 ("slowlog", "2.2.12", "A container for slow log commands"),
                                 ("latency", "2.8.13", "A container for latency diagnostics commands")):
