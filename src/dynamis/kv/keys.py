@@ -24,7 +24,8 @@ from dynamis.kv.args import (
 from dynamis.kv.client import Client
 from dynamis.kv.commands import Index, KeySpec, command, document_container
 from dynamis.kv.glob import glob_matcher
-from dynamis.kv.keyspace import Database, lfu_counter, now_ms
+from dynamis.kv.keyspace import Database, lfu_counter, lfu_minutes, now_ms
+from dynamis.kv.persistence import rdb
 from dynamis.kv.protocol import OK, ReplyError
 from dynamis.kv.types import encoding_of, type_name
 
@@ -628,6 +629,98 @@ def flushall_command(client: Client, argv: list[bytes]) -> str:
          summary="Return the number of keys in the selected database", complexity="O(1)")
 def dbsize_command(client: Client, argv: list[bytes]) -> int:
     return len(client.db.data)
+
+
+
+# -- DUMP / RESTORE (cluster.c) ---------------------------------------------------------------
+
+BUSYKEY = ReplyError("BUSYKEY Target key name already exists.")
+_BAD_PAYLOAD = ReplyError("ERR DUMP payload version or checksum are wrong")
+_BAD_FORMAT = ReplyError("ERR Bad data format")
+
+
+@command("dump", 2, "readonly", keys=(1, 1, 1), categories="@keyspace", group="generic", since="2.6.0",
+         tips="nondeterministic_output", key_flags="RO access",
+         summary="Return a serialized version of the value stored at the specified key.",
+         complexity="O(1) to access the key and additional O(N*M) to serialize it, where N is the number of "
+                    "Redis objects composing the value and M their average size. For small string values the "
+                    "time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).")
+def dump_command(client: Client, argv: list[bytes]) -> bytes | None:
+    value = client.db.read(argv[1])
+    if value is None:
+        return None
+    return rdb.dump_payload(value, client.server.config)
+
+
+@command("restore", -4, "write denyoom", keys=(1, 1, 1), categories="@keyspace @dangerous", group="generic",
+         since="2.6.0", key_flags="OW update",
+         summary="Create a key using the provided serialized value, previously obtained using DUMP.",
+         complexity="O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where "
+                    "N is the number of Redis objects composing the value and M their average size. For small "
+                    "string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). "
+                    "However for sorted set values the complexity is O(N*M*log(N)) because inserting values into "
+                    "sorted sets is O(log(N)).")
+def restore_command(client: Client, argv: list[bytes]) -> str:
+    replace = absttl = False
+    idle = freq = -1
+    j = 4
+    while j < len(argv):
+        option = argv[j].lower()
+        has_value = j + 1 < len(argv)
+        if option == b"replace":
+            replace = True
+        elif option == b"absttl":
+            absttl = True
+        elif option == b"idletime" and has_value and freq == -1:  # IDLETIME and FREQ exclude each other
+            idle = int_arg(argv[j + 1])
+            if idle < 0:
+                raise ReplyError("ERR Invalid IDLETIME value, must be >= 0")
+            j += 1
+        elif option == b"freq" and has_value and idle == -1:
+            freq = int_arg(argv[j + 1])
+            if not 0 <= freq <= 255:
+                raise ReplyError("ERR Invalid FREQ value, must be >= 0 and <= 255")
+            j += 1
+        else:
+            raise SYNTAX
+        j += 1
+    db = client.db
+    key = argv[1]
+    if not replace and db.lookup(key) is not None:
+        raise BUSYKEY
+    ttl = int_arg(argv[2])
+    if ttl < 0:
+        raise ReplyError("ERR Invalid TTL value, must be >= 0")
+    payload = argv[3]
+    if not rdb.verify_payload(payload):
+        raise _BAD_PAYLOAD
+    try:
+        value = rdb.decode_value(payload[:-10], client.server.config)
+    except rdb.RdbError:
+        raise _BAD_FORMAT from None
+    keyspace = client.server.keyspace
+    deleted = replace and db.delete(key)
+    if ttl and not absttl:
+        ttl += now_ms()
+    if ttl and ttl <= now_ms():
+        # already expired: nothing is created, and a replaced key is just deleted
+        if deleted:
+            _notify(client, db, "del", key)
+            keyspace.dirty += 1
+        return OK
+    db.set(key, value)
+    db.file_subexpiry(key, value)
+    if ttl:
+        db.set_expire(key, ttl)
+    # objectSetLRUOrLFU: FREQ counts under an LFU policy, IDLETIME under the others
+    if db.lfu:
+        if freq >= 0:
+            db.access[key] = (lfu_minutes() << 8) | freq
+    elif idle >= 0:
+        db.access[key] = db.clock - idle
+    _notify(client, db, "restore", key)
+    keyspace.dirty += 1
+    return OK
 
 
 document_container("object", "A container for object introspection commands")
