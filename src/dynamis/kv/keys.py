@@ -695,7 +695,7 @@ def restore_command(client: Client, argv: list[bytes]) -> str:
     if not rdb.verify_payload(payload):
         raise _BAD_PAYLOAD
     try:
-        value = rdb.decode_value(payload[:-10], client.server.config)
+        value = rdb.decode_value(payload, client.server.config)
     except rdb.RdbError:
         raise _BAD_FORMAT from None
     keyspace = client.server.keyspace

@@ -67,6 +67,7 @@ _ENC_INT8, _ENC_INT16, _ENC_INT32, _ENC_LZF = 0, 1, 2, 3
 _CONTAINER_PLAIN, _CONTAINER_PACKED = 1, 2
 _STREAM_DELETED, _STREAM_SAMEFIELDS = 1, 2
 _MASK64 = (1 << 64) - 1
+_MAX_STREAM_ID = (1 << 128) - 1
 _EXPIRE_TIME_MAX = (1 << 48) - 1  # EB_EXPIRE_TIME_MAX: hash field times fit in 48 bits
 # quicklist node size limits by list-max-listpack-size -1..-5, and the cap for positive (count) fills
 _QUICKLIST_LEVELS = (4096, 8192, 16384, 32768, 65536)
@@ -435,8 +436,9 @@ class _Reader:
 
 
 def decode_value(data: bytes, config: Config) -> Any:
-    """The value an RDB object (type byte and body, nothing after it) holds, encoded as Redis would
-    load it under `config`; RdbError for a malformed or empty one."""
+    """The value of the RDB object (type byte and body) at the start of `data`, encoded as Redis would
+    load it under `config`; RdbError for a malformed or empty one. Bytes after the object are not
+    looked at: RESTORE reads the object from the whole payload, trailer included, as Redis does."""
     reader = _Reader(data)
     rdb_type = reader.byte()
     decoder = _DECODERS.get(rdb_type)
@@ -448,8 +450,6 @@ def decode_value(data: bytes, config: Config) -> Any:
         raise
     except (ValueError, IndexError, OverflowError) as exc:  # EncodingError, and forged sizes or numbers
         raise RdbError(str(exc)) from exc
-    if reader.pos != len(data):
-        raise RdbError("trailing bytes after the object")
     return value
 
 
@@ -691,7 +691,7 @@ def _decode_stream(reader: _Reader, rdb_type: int, config: Config) -> Stream:
         max_deleted_id = (reader.length() << 64) | reader.length()
         entries_added = reader.length()
     else:
-        first_id = stream.first_live() if stream.length else 0
+        first_id = stream.first_live() if stream.length else _MAX_STREAM_ID  # streamGetEdgeID of nothing
         max_deleted_id, entries_added = 0, length
     if length != stream.length or last_id < stream.last_id:
         raise RdbError("stream length or last ID inconsistent with its entries")
