@@ -3,10 +3,11 @@
 An entry ID `ms-seq` is held as one Python int, `(ms << 64) | seq`, so IDs compare, increment
 and bisect as plain integers. Entries live in nodes as Redis keeps them in listpacks under a radix
 tree: a node holds the IDs appended to it (deleted ones stay as tombstones, as Redis marks them)
-and is found by its first ID in a SortedDict, so seeking is O(log n), appending is O(1) at the tail
-and range reads cost O(log n + count). Nodes are cut where Redis cuts its listpacks
-(`stream-node-max-entries`, and `stream-node-max-bytes` from an estimate of the listpack size),
-which is what makes approximate trimming (`MAXLEN ~`, `MINID ~`) remove the same entries.
+and is found by bisecting the list of the nodes' first IDs, so seeking is O(log n), appending is O(1)
+at the tail and range reads cost O(log n + count); dropping a node moves the list (8 bytes a node).
+Nodes are cut where Redis cuts its listpacks (`stream-node-max-entries`, and `stream-node-max-bytes`
+from an estimate of the listpack size), which is what makes approximate trimming (`MAXLEN ~`,
+`MINID ~`) remove the same entries.
 
 An entry is kept as its reply, already RESP-encoded (`[id, [field, value, ...]]` reads the same in
 RESP2 and RESP3): one bytes object per entry, written once at XADD and sent as is by every read.
@@ -52,9 +53,8 @@ def format_id(sid: int) -> bytes:
     return b"%d-%d" % (sid >> 64, sid & MASK64)
 
 
-def encode_entry(sid: int, fv: list[bytes]) -> Raw:
+def encode_entry(ident: bytes, fv: list[bytes]) -> Raw:
     """The wire form of an entry: `[id, [field, value, ...]]` (hiredis packs an array of bulks in C)."""
-    ident = format_id(sid)
     return Raw(b"*2\r\n$%d\r\n%s\r\n%s" % (len(ident), ident, hiredis.pack_command(tuple(fv))))
 
 
@@ -169,9 +169,11 @@ def _signed64(v: int) -> int:
 class _Node:
     """One listpack's worth of entries; `values[i] is None` marks a deleted entry (tombstone)."""
 
-    __slots__ = ("ids", "values", "live", "fields", "size", "dropped")
+    __slots__ = ("ids", "values", "live", "fields", "size", "dropped", "master_ms", "master_seq")
 
-    def __init__(self, fields: list[bytes]) -> None:
+    def __init__(self, fields: list[bytes], master_ms: int, master_seq: int) -> None:
+        self.master_ms = master_ms  # of the node's first ID, which later IDs are stored as deltas of
+        self.master_seq = master_seq
         self.ids: list[int] = []
         self.values: list[Raw | None] = []  # encoded entries
         self.live = 0
@@ -180,12 +182,9 @@ class _Node:
         # the master entry: num-fields, the fields, the zero terminator
         self.size = _lp_int_size(len(fields)) + sum(map(_lp_str_size, fields)) + 2
 
-    def stored(self) -> int:
-        """Entries in the listpack, live and deleted (what stream-node-max-entries counts)."""
-        return len(self.ids) + self.dropped
-
     def lp_bytes(self) -> int:
-        return 7 + _lp_int_size(self.live) + _lp_int_size(self.stored() - self.live) + self.size
+        # header, the live and deleted counts (deleted: all the listpack holds but the live entries)
+        return 7 + _lp_int_size(self.live) + _lp_int_size(len(self.ids) + self.dropped - self.live) + self.size
 
 
 # -- consumer groups --------------------------------------------------------------------------------
@@ -242,11 +241,12 @@ class ConsumerGroup:
 class Stream:
     """A stream value: entries in nodes, the ID bookkeeping of 7.0, consumer groups."""
 
-    __slots__ = ("nodes", "tail", "length", "last_id", "first_id", "max_deleted_id", "entries_added",
+    __slots__ = ("masters", "nodes", "tail", "length", "last_id", "first_id", "max_deleted_id", "entries_added",
                  "groups")
 
     def __init__(self) -> None:
-        self.nodes: SortedDict = SortedDict()  # first ID of the node -> _Node
+        self.nodes: list[_Node] = []  # in ID order
+        self.masters: list[int] = []  # the first ID of each node, bisected to seek (Redis's radix tree keys)
         self.tail: _Node | None = None
         self.length = 0
         self.last_id = 0
@@ -257,25 +257,29 @@ class Stream:
 
     # -- writes --
 
-    def append(self, sid: int, fv: list[bytes], config: Config) -> None:
-        """Add an entry (the caller checked `sid > last_id`)."""
+    def append(self, sid: int, fv: list[bytes], config: Config) -> bytes:
+        """Add an entry (the caller checked `sid > last_id`); returns its ID as text."""
         node = self.tail
         if node is not None:
             settings = config.values
-            max_bytes = settings["stream-node-max-bytes"]
-            if max_bytes == 0 or max_bytes > LISTPACK_MAX_SIZE:
-                max_bytes = LISTPACK_MAX_SIZE
             max_entries = settings["stream-node-max-entries"]
-            if (max_entries and node.stored() >= max_entries) or node.lp_bytes() + sum(map(len, fv)) >= max_bytes:
+            if max_entries and len(node.ids) + node.dropped >= max_entries:
                 node = None
+            else:
+                max_bytes = settings["stream-node-max-bytes"]
+                if max_bytes == 0 or max_bytes > LISTPACK_MAX_SIZE:
+                    max_bytes = LISTPACK_MAX_SIZE
+                if node.lp_bytes() + sum(map(len, fv)) >= max_bytes:
+                    node = None
         fields = fv[0::2]
+        ms, seq = sid >> 64, sid & MASK64
         if node is None:
-            node = self.tail = _Node(fields)
-            self.nodes[sid] = node
-        master = node.ids[0] if node.ids else sid
+            node = self.tail = _Node(fields, ms, seq)
+            self.nodes.append(node)
+            self.masters.append(sid)
         # flags, ms and seq deltas (small and positive but after XSETID), the values
-        ms_delta = (sid >> 64) - (master >> 64)
-        seq_delta = (sid & MASK64) - (master & MASK64)
+        ms_delta = ms - node.master_ms
+        seq_delta = seq - node.master_seq
         size = (6 if 0 <= ms_delta <= 127 and 0 <= seq_delta <= 127 else
                 2 + _lp_int_size(_signed64(ms_delta)) + _lp_int_size(_signed64(seq_delta)))
         for value in fv[1::2]:
@@ -286,27 +290,29 @@ class Stream:
         else:
             size += _lp_int_size(len(fields)) + sum(map(_lp_str_size, fields)) + _lp_int_size(len(fv) + 4)
         node.size += size
+        ident = b"%d-%d" % (ms, seq)
         node.ids.append(sid)
-        node.values.append(encode_entry(sid, fv))
+        node.values.append(encode_entry(ident, fv))
         node.live += 1
         self.length += 1
         self.last_id = sid
         self.entries_added += 1
         if self.length == 1:
             self.first_id = sid
+        return ident
 
-    def _drop_node(self, master: int) -> None:
-        node = self.nodes.pop(master)
-        if node is self.tail:
-            self.tail = self.nodes.peekitem(-1)[1] if self.nodes else None
+    def _drop_nodes(self, start: int, stop: int) -> None:
+        del self.nodes[start:stop], self.masters[start:stop]
+        self.tail = self.nodes[-1] if self.nodes else None
 
     def delete(self, sid: int) -> bool:
         """XDEL one ID (a tombstone remains unless its node empties)."""
-        node, i = self._locate(sid)
-        if node is None:
+        k, i = self._locate(sid)
+        if k < 0:
             return False
+        node = self.nodes[k]
         if node.live == 1:
-            self._drop_node(node.ids[0])
+            self._drop_nodes(k, k + 1)
         else:
             node.values[i] = None
             node.live -= 1
@@ -323,16 +329,17 @@ class Stream:
             del node.ids[cut:], node.values[cut:]
             if node.ids:
                 break
-            self._drop_node(next(reversed(self.nodes)))
+            self._drop_nodes(len(self.nodes) - 1, len(self.nodes))
 
     def trim(self, strategy: str, maxlen: int, minid: int, approx: bool, limit: int) -> int:
         """streamTrim: whole nodes from the head, then (unless approximate) entries of one node."""
         deleted = 0
         nodes = self.nodes
-        while nodes:
+        dropped = 0  # whole nodes from the head, taken out of the lists at once
+        while dropped < len(nodes):
             if strategy == "maxlen" and self.length <= maxlen:
                 break
-            master, node = nodes.peekitem(0)
+            node = nodes[dropped]
             entries = node.live
             if limit and deleted + entries > limit:
                 break
@@ -341,7 +348,7 @@ class Stream:
             else:
                 remove_node = node.ids[-1] < minid
             if remove_node:
-                self._drop_node(master)
+                dropped += 1
                 self.length -= entries
                 deleted += entries
                 continue
@@ -357,38 +364,38 @@ class Stream:
                     self.length -= 1
                     deleted += 1
             break
+        if dropped:
+            self._drop_nodes(0, dropped)
         if deleted:
             self.first_id = self.first_live() if self.length else 0
         return deleted
 
     # -- reads --
 
-    def _locate(self, sid: int) -> tuple[_Node | None, int]:
-        for master in self.nodes.irange(maximum=sid, reverse=True):
-            node = self.nodes[master]
+    def _locate(self, sid: int) -> tuple[int, int]:
+        """The live entry `sid`: the index of its node and its index there, or (-1, -1)."""
+        k = bisect_right(self.masters, sid) - 1
+        if k >= 0:
+            node = self.nodes[k]
             i = bisect_left(node.ids, sid)
             if i < len(node.ids) and node.ids[i] == sid and node.values[i] is not None:
-                return node, i
-            break
-        return None, -1
+                return k, i
+        return -1, -1
 
     def get(self, sid: int) -> Raw | None:
-        node, i = self._locate(sid)
-        return node.values[i] if node is not None else None
+        k, i = self._locate(sid)
+        return self.nodes[k].values[i] if k >= 0 else None
 
     def range(self, start: int, end: int) -> Iterator[tuple[int, Raw]]:
         """Live entries with start <= ID <= end, in ID order."""
         nodes = self.nodes
-        first = start
-        for master in nodes.irange(maximum=start, reverse=True):
-            first = master
-            break
-        for master in nodes.irange(minimum=first):
-            if master > end:
-                return
-            node = nodes[master]
+        # from the node whose IDs cover `start` (or the first one)
+        for k in range(max(bisect_right(self.masters, start) - 1, 0), len(nodes)):
+            node = nodes[k]
             ids, values = node.ids, node.values
-            for i in range(bisect_left(ids, start) if master < start else 0, len(ids)):
+            if ids[0] > end:
+                return
+            for i in range(bisect_left(ids, start), len(ids)):
                 sid = ids[i]
                 if sid > end:
                     return
@@ -399,8 +406,8 @@ class Stream:
     def revrange(self, start: int, end: int) -> Iterator[tuple[int, Raw]]:
         """Live entries with start <= ID <= end, newest first."""
         nodes = self.nodes
-        for master in nodes.irange(maximum=end, reverse=True):
-            node = nodes[master]
+        for k in range(bisect_right(self.masters, end) - 1, -1, -1):
+            node = nodes[k]
             ids, values = node.ids, node.values
             for i in range(bisect_right(ids, end) - 1, -1, -1):
                 sid = ids[i]
@@ -416,6 +423,9 @@ class Stream:
         return 0
 
     def last_live(self) -> int:
+        tail = self.tail
+        if tail is not None and tail.values[-1] is not None:
+            return tail.ids[-1]  # the usual case, without a walk back over tombstones
         for sid, _ in self.revrange(0, MAX_ID):
             return sid
         return 0
@@ -457,9 +467,9 @@ class Stream:
 
 def _stream_size(stream: Stream, samples: int) -> int:
     """MEMORY USAGE: sampled nodes scaled to all of them (as Redis samples listpacks), plus the groups."""
-    size = sys.getsizeof(stream) + sys.getsizeof(stream.nodes) + 64 * len(stream.nodes)
+    size = sys.getsizeof(stream) + sys.getsizeof(stream.nodes) + sys.getsizeof(stream.masters) + 64 * len(stream.nodes)
     if stream.nodes:
-        picked = list(islice(stream.nodes.values(), len(stream.nodes) if samples < 0 else max(samples, 1)))
+        picked = stream.nodes if samples < 0 else stream.nodes[:max(samples, 1)]
         sampled = sum(sys.getsizeof(node.ids) + sys.getsizeof(node.values) + 44 * len(node.ids)
                       + sum(sys.getsizeof(v) for v in node.values if v is not None) for node in picked)
         size += sampled * len(stream.nodes) // len(picked)
@@ -657,13 +667,13 @@ def xadd_command(client: Client, argv: list[bytes]) -> object:
         sid = args.id
     if sid <= last:
         raise ReplyError("ERR The ID specified in XADD is equal or smaller than the target stream top item")
-    stream.append(sid, argv[field_pos:], client.server.config)
+    ident = stream.append(sid, argv[field_pos:], client.server.config)
     if created:
         db.set(key, stream)
     _modified(client, key, "xadd")
     if args.strategy and stream.trim(args.strategy, args.maxlen, args.minid, args.approx, args.limit):
         _notify(client, key, "xtrim")
-    return format_id(sid)
+    return ident
 
 
 @command("xtrim", -4, "write", keys=(1, 1, 1), categories="@stream", group="stream",
@@ -1461,7 +1471,7 @@ def _radix_tree_nodes(stream: Stream) -> int:
     A compressed radix tree is determined by its keys: a run of shared bytes is one compressed
     node, each fork one branching node, each key ends in a leaf.
     """
-    keys = [sid.to_bytes(16, "big") for sid in stream.nodes]
+    keys = [sid.to_bytes(16, "big") for sid in stream.masters]
     return _rax_nodes(keys, 0, len(keys), 0) if keys else 1
 
 
