@@ -33,6 +33,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from lupa.lua51 import LuaError, LuaRuntime, lua_type
@@ -78,6 +79,7 @@ UNKILLABLE = ReplyError(
     "script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
 NOSCRIPT = ReplyError("NOSCRIPT No matching script. Please use EVAL.")
 _SCRIPT_RECURSION = 10000
+_COMMANDS = cmdtable.COMMANDS
 
 # The sandbox and the redis API, run once per Lua state. `py` holds the Python side.
 _PRELUDE = r"""
@@ -270,10 +272,11 @@ local function finish(ok, result)
 end
 
 function api.run_eval(f, nkeys, ...)
-  local argv = {...}
-  local keys, args = {}, {}
-  for i = 1, nkeys do keys[i] = argv[i] end
-  for i = nkeys + 1, #argv do args[i - nkeys] = argv[i] end
+  local keys, args = {...}, {}
+  for i = nkeys + 1, select('#', ...) do
+    args[i - nkeys] = keys[i]
+    keys[i] = nil
+  end
   rawset(V, 'KEYS', keys)
   rawset(V, 'ARGV', args)
   return finish(xpcall(f, err_handler))
@@ -365,6 +368,20 @@ def _number_arg(n: int | float) -> bytes:
     return b"%.17g" % n
 
 
+def _command_args(args: tuple[Any, ...]) -> list[bytes] | None:
+    """redis.call's arguments as a command's: numbers as their text; None when one is neither."""
+    argv = []
+    for a in args:
+        t = type(a)
+        if t is bytes:
+            argv.append(a)
+        elif t is int or t is float:
+            argv.append(_number_arg(a))
+        else:
+            return None
+    return argv
+
+
 def _error_table_message(message: str) -> str:
     """luaPushErrorBuff: an error reply as the `err` field Lua sees ("CODE message")."""
     if message.startswith("-"):
@@ -379,8 +396,7 @@ def _error_table_message(message: str) -> str:
 class RunContext:
     """One script execution (Redis's scriptRunCtx)."""
 
-    __slots__ = ("caller", "fake", "is_eval", "read_only", "name", "argv", "start", "deadline", "wrote", "killed",
-                 "resp3")
+    __slots__ = ("caller", "fake", "is_eval", "read_only", "name", "argv", "start", "wrote", "killed")
 
     def __init__(self, caller: Client, fake: Client, is_eval: bool, read_only: bool, name: str,
                  argv: list[bytes]) -> None:
@@ -391,10 +407,13 @@ class RunContext:
         self.name = name
         self.argv = argv
         self.start = time.monotonic()
-        self.deadline = math.inf
         self.wrote = False
         self.killed: str | None = None
-        self.resp3 = False
+
+    @property
+    def resp3(self) -> bool:
+        """Whether the script asked for RESP3 replies (redis.setresp(3)): its client speaks RESP3."""
+        return self.fake.resp == 3
 
 
 class LuaEngine:
@@ -410,7 +429,9 @@ class LuaEngine:
         self.load_deadline = 0.0
         null = lua.eval("newproxy()")
         callbacks = {
-            "null": null, "libs": self._libs(null), "call": self._call_raise, "pcall": self._pcall,
+            "null": null, "libs": self._libs(null),
+            # partials, not wrapper methods: one Python frame less per redis.call
+            "call": partial(self._call, True), "pcall": partial(self._call, False),
             "error_object": self._error_object, "guard": _guard, "log": _lua_log, "setresp": self._setresp,
             "sha1hex": _lua_sha1hex, "error_reply": self._error_reply, "set_repl": _set_repl,
             "acl_check_cmd": _acl_check_cmd, "interrupted": self._interrupted, "register": self._register,
@@ -473,7 +494,6 @@ class LuaEngine:
         if resp not in (2, 3):
             raise ApiError(b"ERR RESP version must be 2 or 3.")
         if self.ctx is not None:
-            self.ctx.resp3 = resp == 3
             self.ctx.fake.resp = resp
 
     def _error_reply(self, *args: Any) -> Any:
@@ -494,38 +514,31 @@ class LuaEngine:
             raise ApiError(b"ERR Function already exists in the library")
         self.registering.append(registered)
 
-    def _call_raise(self, *args: Any) -> Any:
-        reply, failed = self._call(True, *args)
-        if failed:
-            raise ScriptCallError(reply)
-        return reply
-
-    def _pcall(self, *args: Any) -> Any:
-        return self._call(False, *args)[0]
-
-    def _call(self, raise_error: bool, *args: Any) -> tuple[Any, bool]:
-        """redis.call / redis.pcall: (reply as a Lua value, whether to raise it)."""
+    def _call(self, raise_error: bool, *args: Any) -> Any:
+        """redis.call (raise_error) / redis.pcall: the reply as a Lua value; a failed redis.call raises
+        ScriptCallError, which the script sees as the error table."""
         ctx = self.ctx
         if not args:
             return self._error("Please specify at least one argument for this redis lib call", raise_error)
-        argv = []
         for a in args:
-            t = type(a)
-            if t is bytes:
-                argv.append(a)
-            elif t is int or t is float:
-                argv.append(_number_arg(a))
-            else:
-                return self._error("Lua redis lib command arguments must be strings or integers", raise_error)
+            if type(a) is not bytes:
+                argv = _command_args(args)
+                if argv is None:
+                    return self._error("Lua redis lib command arguments must be strings or integers", raise_error)
+                break
+        else:  # all strings, the usual case: no conversion
+            argv = list(args)
         if ctx is None:
             return self._error("redis.call/pcall can only be called inside a script invocation", raise_error)
-        cmd = cmdtable.lookup(argv)
-        if cmd is None or cmd.handler is None:  # a container alone (OBJECT) lacks its subcommand
-            wrong_arity = cmd is not None and len(argv) == 1
-            return self._error("Wrong number of args calling Redis command from script" if wrong_arity else
-                               "Unknown Redis command called from script", raise_error)
+        cmd = _COMMANDS.get(argv[0])  # the usual lowercase name without a subcommand: one dict lookup
+        if cmd is None or cmd.handler is None:
+            cmd = cmdtable.lookup(argv)
+            if cmd is None or cmd.handler is None:  # a container alone (OBJECT) lacks its subcommand
+                wrong_arity = cmd is not None and len(argv) == 1
+                return self._error("Wrong number of args calling Redis command from script" if wrong_arity else
+                                   "Unknown Redis command called from script", raise_error)
         arity = cmd.arity
-        if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
+        if arity != len(argv) and (arity > 0 or len(argv) < -arity):
             return self._error("Wrong number of args calling Redis command from script", raise_error)
         if "noscript" in cmd.flags:
             return self._error("This Redis command is not allowed from script", raise_error)
@@ -543,19 +556,24 @@ class LuaEngine:
             caching = caller.tracking_caching
             server.tracking.remember(caller, cmdtable.lookup(ctx.argv), ctx.argv)
             caller.tracking_caching = caching
-        if type(reply) is bytes or type(reply) is int:
-            return reply, False
+        t = type(reply)
+        if t is bytes or t is int:
+            return reply
         if isinstance(reply, ReplyError):
             table = self._table_from({b"err": _error_table_message("-" + reply.message).encode(
                 "utf-8", "surrogateescape"), b"ignore_error_stats_update": True})
-            return table, raise_error
-        return self._to_lua(reply, ctx.resp3), False
+            if raise_error:
+                raise ScriptCallError(table)
+            return table
+        return self._to_lua(reply, ctx.resp3)
 
-    def _error(self, message: str, raise_error: bool) -> tuple[Any, bool]:
+    def _error(self, message: str, raise_error: bool) -> Any:
         """scriptCall refused the command: counted as an error reply now, as Redis does."""
         self.server.count_error(ReplyError("ERR " + message))
-        return self._table_from({b"err": ("ERR " + message).encode(), b"ignore_error_stats_update": True}), \
-            raise_error
+        table = self._table_from({b"err": ("ERR " + message).encode(), b"ignore_error_stats_update": True})
+        if raise_error:
+            raise ScriptCallError(table)
+        return table
 
     def _to_lua(self, reply: Any, resp3: bool) -> Any:
         """A command's reply as the Lua value Redis's redisProtocolToLuaType makes of it."""
@@ -633,9 +651,9 @@ class LuaEngine:
         """Convert what the script returned (or raised) into the caller's reply."""
         if ok:
             t = type(result)
-            if t is bytes:
+            if t is bytes or t is int:  # lupa gives an int only for a number that fits a C long
                 return result
-            if t is int or t is float:
+            if t is float:
                 return _to_int64(result)
             if t is bool:
                 return result if ctx.resp3 else (1 if result else None)
@@ -877,8 +895,10 @@ def _parse_register(args: tuple[Any, ...]) -> dict[str, Any]:
     if not _valid_name(name):
         raise ReplyError("ERR Library names can only contain letters, numbers, or underscores(_) and must be at "
                          "least one character long")
+    # run_flags and title: what each FCALL needs, worked out once here
     return {"name": name, "callback": callback, "flags": sorted(parsed_flags, key=_FLAG_ORDER.index),
-            "description": description}
+            "description": description, "run_flags": frozenset(SCRIPT_FLAGS[f] for f in parsed_flags),
+            "title": name.decode("utf-8", "replace")}
 
 
 def _valid_name(name: bytes) -> bool:
@@ -1017,14 +1037,17 @@ class Scripting:
         self.rand = RedisRand48()
         self._eval_engine: LuaEngine | None = None
         self._function_engine: LuaEngine | None = None
-        # lowercase hex sha (bytes, as EVALSHA gets it) -> (body, function, shebang flags)
-        self.scripts: dict[bytes, tuple[bytes, Any, frozenset[str] | None]] = {}
+        # lowercase hex sha (bytes, as EVALSHA gets it) -> (body, function, shebang flags, sha as str)
+        self.scripts: dict[bytes, tuple[bytes, Any, frozenset[str] | None, str]] = {}
         self.libraries: dict[str, Library] = {}
         self.functions: dict[bytes, tuple[Library, dict[str, Any]]] = {}
         self.running: RunContext | None = None
         self._listeners: list[socket.socket] | None = None  # while busy: duplicates of the listening sockets
         self._busy_connections: list[_BusyConnection] = []  # accepted while busy
-        self._fake: Client | None = None
+        # the client scripts run their commands as; always authenticated (AUTH, HELLO are noscript)
+        self.fake = Client(server, 0)
+        self.fake.deny_blocking = True
+        self.fake.authenticated = True
 
     @property
     def eval_engine(self) -> LuaEngine:
@@ -1055,7 +1078,7 @@ class Scripting:
             function = self.eval_engine.compile(body[shebang_len:], b"@user_script")
         except _CompileError as exc:
             raise ReplyError(f"ERR Error compiling script (new function): {exc}") from None
-        self.scripts[sha.encode()] = (body, function, flags)
+        self.scripts[sha.encode()] = (body, function, flags, sha)
         return sha, function, flags
 
     # -- FUNCTION -----------------------------------------------------------------------------
@@ -1099,23 +1122,12 @@ class Scripting:
 
     # -- running ------------------------------------------------------------------------------
 
-    def fake_client(self, caller: Client) -> Client:
-        fake = self._fake
-        if fake is None:
-            fake = self._fake = Client(self.server, 0)
-            fake.deny_blocking = True
-        fake.db = caller.db
-        fake.resp = 2
-        fake.user = caller.user
-        fake.authenticated = True
-        return fake
-
     def run(self, client: Client, engine: LuaEngine, function: Any, argv: list[bytes], nkeys: int, is_eval: bool,
             read_only: bool, name: str) -> Any:
         """Run a script for `client` on the loop thread and return its reply."""
-        ctx = RunContext(client, self.fake_client(client), is_eval, read_only, name, argv)
-        threshold = self.server.config["busy-reply-threshold"]
-        ctx.deadline = ctx.start + threshold / 1000.0 if threshold > 0 else math.inf
+        fake = self.fake  # each run starts on the caller's db and user, in RESP2
+        fake.db, fake.resp, fake.user = client.db, 2, client.user
+        ctx = RunContext(client, fake, is_eval, read_only, name, argv)
         runner = engine.run_eval if is_eval else engine.run_function
         self.running = engine.ctx = ctx
         recursion_limit = sys.getrecursionlimit()
@@ -1140,7 +1152,10 @@ class Scripting:
     def check_interrupt(self, ctx: RunContext) -> bytes | None:
         """The Lua count hook (every 100000 instructions): past busy-reply-threshold, serve the other
         clients; return the error to raise when the script was killed."""
-        if ctx.killed is None and time.monotonic() > ctx.deadline:
+        # the threshold is read here, not when the script starts: a script that ends before the first
+        # hook (most do) never pays for it, and nothing can change it while the script runs
+        threshold = self.server.config["busy-reply-threshold"]
+        if ctx.killed is None and threshold > 0 and time.monotonic() - ctx.start > threshold / 1000.0:
             server = self.server
             if server.busy_script is None:
                 server.busy_script = ctx
@@ -1296,10 +1311,15 @@ def scripting(server: RedisServer) -> Scripting:
     return state
 
 
-def _numkeys(argv: list[bytes], error: ReplyError = NOT_INTEGER) -> int:
-    arg = argv[2]
-    # the usual small decimal without a sign or leading zero; anything else takes string2ll's rules
-    nkeys = int(arg) if len(arg) < 10 and arg.isdigit() and (arg[0] != 48 or len(arg) == 1) else int_arg(arg, error)
+# numkeys is nearly always a small number: one dict lookup instead of parsing it
+_SMALL_NUMKEYS = {str(n).encode(): n for n in range(100)}
+
+
+def _numkeys(argv: list[bytes], error: str | None = None) -> int:
+    """numkeys of EVAL/FCALL; `error` replaces NOT_INTEGER's text (FCALL's)."""
+    nkeys = _SMALL_NUMKEYS.get(argv[2])
+    if nkeys is None:  # anything else takes string2ll's rules
+        nkeys = int_arg(argv[2], NOT_INTEGER if error is None else ReplyError(error))
     if nkeys > len(argv) - 3:
         raise ReplyError("ERR Number of keys can't be greater than number of args")
     if nkeys < 0:
@@ -1316,24 +1336,18 @@ def _check_flags(flags: frozenset[str] | None, is_ro: bool) -> bool:
     return is_ro or "no_writes" in flags
 
 
-def _feed_monitors(client: Client, argv: list[bytes]) -> None:
-    """Scripts are skip_monitor: fed here, before running, so that their commands follow them (evalCommand)."""
-    server = client.server
-    if server.monitors:
-        server._feed_monitors(client, argv)
-
-
 def _eval(client: Client, argv: list[bytes], by_sha: bool, is_ro: bool) -> Any:
-    _feed_monitors(client, argv)
-    state = scripting(client.server)
+    server = client.server
+    if server.monitors:  # scripts are skip_monitor: fed here, before running, so that their commands follow them
+        server._feed_monitors(client, argv)
+    state = scripting(server)
     nkeys = _numkeys(argv)
     if by_sha:
-        sha_arg = argv[1].lower()
-        cached = state.scripts.get(sha_arg)
+        # clients send the lowercase sha SCRIPT LOAD gave them: lower() only when that misses
+        cached = state.scripts.get(argv[1]) or state.scripts.get(argv[1].lower())
         if cached is None:
             raise NOSCRIPT
-        sha = sha_arg.decode()
-        function, flags = cached[1], cached[2]
+        _, function, flags, sha = cached
     else:
         sha, function, flags = state.script_for(argv[1])
     read_only = _check_flags(flags, is_ro)
@@ -1383,16 +1397,18 @@ def evalsha_ro_command(client: Client, argv: list[bytes]) -> Any:
 
 
 def _fcall(client: Client, argv: list[bytes], is_ro: bool) -> Any:
-    _feed_monitors(client, argv)
-    state = scripting(client.server)
+    server = client.server
+    if server.monitors:  # as _eval
+        server._feed_monitors(client, argv)
+    state = scripting(server)
     found = state.functions.get(argv[1])
     if found is None:
         raise ReplyError("ERR Function not found")
-    nkeys = _numkeys(argv, ReplyError("ERR Bad number of keys provided"))
+    nkeys = _numkeys(argv, "ERR Bad number of keys provided")
     _, function = found
-    read_only = _check_flags(frozenset(SCRIPT_FLAGS[f] for f in function["flags"]), is_ro)
+    read_only = _check_flags(function["run_flags"], is_ro)
     return state.run(client, state.function_engine, function["callback"], argv, nkeys, False, read_only,
-                     function["name"].decode("utf-8", "replace"))
+                     function["title"])
 
 
 @command("fcall", -3, "noscript stale skip_monitor no_mandatory_keys", since="7.0.0",
