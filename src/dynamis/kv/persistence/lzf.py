@@ -28,9 +28,13 @@ def compress(data: bytes, out_len: int) -> bytes | None:
     n = len(data)
     if not n or not out_len:
         return None
+    data = bytes(data)
     out = bytearray(n + n // _MAX_LIT + 8)
     htab: dict[int, int] = {}
-    op = 1  # out[0] is the length byte of the first literal run
+    lookup = htab.get
+    # `op` is where lzf_c.c's output pointer would be: the bytes of a literal run are copied in one slice
+    # when the run closes, its length byte at op - lit - 1
+    op = 1
     lit = 0
     ip = 0
     hval = (data[0] << 8) | data[1] if n > 1 else 0
@@ -38,7 +42,7 @@ def compress(data: bytes, out_len: int) -> bytes | None:
     while ip < end:
         hval = ((hval << 8) | data[ip + 2]) & 0xFFFFFF
         slot = ((hval >> 8) - hval * 5) & 0xFFFF
-        ref = htab.get(slot, -1)
+        ref = lookup(slot, -1)
         htab[slot] = ip
         off = ip - ref - 1
         if (ref > 0 and off < _MAX_OFF and data[ref] == data[ip]
@@ -46,8 +50,10 @@ def compress(data: bytes, out_len: int) -> bytes | None:
             maxlen = min(n - ip - 2, _MAX_REF)
             if op - (not lit) + 4 >= out_len:
                 return None
-            out[op - lit - 1] = (lit - 1) & 0xFF  # close the literal run
-            if not lit:
+            if lit:
+                out[op - lit - 1] = lit - 1  # close the literal run
+                out[op - lit:op] = data[ip - lit:ip]
+            else:
                 op -= 1  # an empty run takes no byte
             length = 3
             if maxlen > 16:
@@ -84,27 +90,30 @@ def compress(data: bytes, out_len: int) -> bytes | None:
         else:
             if op >= out_len:
                 return None
-            out[op] = data[ip]
             op += 1
             ip += 1
             lit += 1
             if lit == _MAX_LIT:
-                out[op - lit - 1] = lit - 1
+                out[op - _MAX_LIT - 1] = _MAX_LIT - 1
+                out[op - _MAX_LIT:op] = data[ip - _MAX_LIT:ip]
                 lit = 0
                 op += 1
     if op + 3 > out_len:
         return None
-    while ip < n:
-        out[op] = data[ip]
-        op += 1
-        ip += 1
-        lit += 1
+    while ip < n:  # the last bytes are literals
+        step = min(n - ip, _MAX_LIT - lit)
+        op += step
+        ip += step
+        lit += step
         if lit == _MAX_LIT:
-            out[op - lit - 1] = lit - 1
+            out[op - _MAX_LIT - 1] = _MAX_LIT - 1
+            out[op - _MAX_LIT:op] = data[ip - _MAX_LIT:ip]
             lit = 0
             op += 1
-    out[op - lit - 1] = (lit - 1) & 0xFF
-    if not lit:
+    if lit:
+        out[op - lit - 1] = lit - 1
+        out[op - lit:op] = data[ip - lit:ip]
+    else:
         op -= 1
     return bytes(out[:op])
 
