@@ -250,6 +250,17 @@ def test_dump_big_encodings(oracle, dyn) -> None:
     check_dump(oracle, dyn, "s", exact=False)
 
 
+def test_dump_strings_of_other_commands(oracle, dyn) -> None:
+    """HyperLogLogs (sparse and dense), bitmaps, APPENDed and INCRBYFLOAT strings are strings as Redis keeps them."""
+    run((oracle, dyn), [["PFADD", "sparse", *[f"e{i}" for i in range(50)]],
+                        ["PFADD", "dense", *[f"e{i}" for i in range(5000)]],
+                        ["SETBIT", "bits", "10000", "1"], ["SET", "app", "12"], ["APPEND", "app", "34"],
+                        ["SET", "f", "10"], ["INCRBYFLOAT", "f", "1.5"], ["INCRBYFLOAT", "f", "0.5"],
+                        ["SETRANGE", "r", "30", "x"]])
+    for key in ("sparse", "dense", "bits", "app", "f", "r"):
+        check_dump(oracle, dyn, key)
+
+
 def test_dump_without_compression(oracle, dyn) -> None:
     for client in (oracle, dyn):
         client.config_set("rdbcompression", "no")
