@@ -12,8 +12,9 @@ will use the same codec.
 Where Redis's bytes depend on history that dynamis does not keep, the encoder writes what Redis
 would hold had the value been built by appends: quicklist nodes are filled from the head as RPUSH
 fills them, an intset has the width of its current members, zset listpack scores are spelled as 7.0
-spells them (%.17g), deleted stream entries keep their place (as tombstones with empty values).
-Hashtable sets and hashes come out in dynamis's order (Redis's depends on its hash seed).
+spells them (%.17g), deleted stream entries keep their place (as tombstones with empty values), a
+listpackEx hash lists its timed fields by time (ties in insertion order) before the others. Hashtable
+sets and hashes come out in dynamis's order (Redis's depends on its hash seed).
 """
 
 from __future__ import annotations
@@ -84,20 +85,18 @@ class RdbError(ValueError):
 
 # -- payloads (DUMP / RESTORE) -------------------------------------------------------------------------
 
-def dump_payload(value: Any, config: Config, version: int = RDB_VERSION) -> bytes:
+def dump_payload(value: Any, config: Config) -> bytes:
     """DUMP's serialization: the object, the RDB version (2 bytes) and the CRC-64 of both (8 bytes),
     little endian."""
-    body = encode_value(value, config, version) + version.to_bytes(2, "little")
+    body = encode_value(value, config) + RDB_VERSION.to_bytes(2, "little")
     return body + crc64(body).to_bytes(8, "little")
 
 
-def verify_payload(payload: bytes, checksum: bool = True) -> bool:
-    """verifyDumpPayload: a version Redis 7.4 reads and, when `checksum`, a matching CRC-64."""
-    if len(payload) < 10:
+def verify_payload(payload: bytes) -> bool:
+    """verifyDumpPayload: a version Redis 7.4 reads and a matching CRC-64."""
+    if len(payload) < 10 or int.from_bytes(payload[-10:-8], "little") > RDB_VERSION:
         return False
-    if int.from_bytes(payload[-10:-8], "little") > RDB_VERSION:
-        return False
-    return not checksum or crc64(memoryview(payload)[:-8]) == int.from_bytes(payload[-8:], "little")
+    return crc64(memoryview(payload)[:-8]) == int.from_bytes(payload[-8:], "little")
 
 
 # -- writing -------------------------------------------------------------------------------------------
@@ -161,8 +160,8 @@ def d2string(value: float) -> bytes:
 
 
 def encode_value(value: Any, config: Config, version: int = RDB_VERSION) -> bytes:
-    """The RDB type byte and object body of `value` (rdbSaveObjectType + rdbSaveObject). `version`
-    below 11 writes a stream as RDB 10 (Redis 7.0) does."""
+    """The RDB type byte and object body of `value` (rdbSaveObjectType + rdbSaveObject). With `version`
+    below 11 a stream is written as RDB 10 (Redis 7.0) writes it, for servers that read no newer."""
     out = bytearray()
     compress = bool(config["rdbcompression"])
     _ENCODERS[type(value)](out, value, config, compress, version)
@@ -620,7 +619,7 @@ def _field_time(when: int) -> int:
 
 def _decode_hash_listpack_ex(reader: _Reader, rdb_type: int, config: Config) -> HashValue:
     if rdb_type == TYPE_HASH_LISTPACK_EX:
-        reader.ms()  # the earliest field time, kept for other uses: the triplets say it all
+        reader.ms()  # the earliest field time: the triplets hold every time already
     items = parse_listpack(reader.string(), as_ints=True)
     if len(items) % 3:
         raise RdbError("hash listpackex with a bad element count")
