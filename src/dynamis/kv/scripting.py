@@ -30,7 +30,6 @@ import math
 import re
 import select
 import socket
-import sys
 import time
 from collections.abc import Callable
 from functools import partial
@@ -58,7 +57,7 @@ from dynamis.kv.protocol import (
     format_double,
     split_inline,
 )
-from dynamis.kv.scripting_libs import LibError, LibRuntimeError, RedisRand48, library_functions
+from dynamis.kv.scripting_libs import LibError, LibRuntimeError, RedisRand48, call_deep, library_functions
 
 if TYPE_CHECKING:
     from dynamis.kv.server import RedisServer
@@ -78,7 +77,6 @@ UNKILLABLE = ReplyError(
     "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the "
     "script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
 NOSCRIPT = ReplyError("NOSCRIPT No matching script. Please use EVAL.")
-_SCRIPT_RECURSION = 10000
 _COMMANDS = cmdtable.COMMANDS
 
 # The sandbox and the redis API, run once per Lua state. `py` holds the Python side.
@@ -430,8 +428,9 @@ class LuaEngine:
         null = lua.eval("newproxy()")
         callbacks = {
             "null": null, "libs": self._libs(null),
-            # partials, not wrapper methods: one Python frame less per redis.call
-            "call": partial(self._call, True), "pcall": partial(self._call, False),
+            # partials of the plain function, not wrapper methods: no Python frame and no bound method
+            # between lupa and _call on each redis.call
+            "call": partial(LuaEngine._call, self, True), "pcall": partial(LuaEngine._call, self, False),
             "error_object": self._error_object, "guard": _guard, "log": _lua_log, "setresp": self._setresp,
             "sha1hex": _lua_sha1hex, "error_reply": self._error_reply, "set_repl": _set_repl,
             "acl_check_cmd": _acl_check_cmd, "interrupted": self._interrupted, "register": self._register,
@@ -565,7 +564,7 @@ class LuaEngine:
             if raise_error:
                 raise ScriptCallError(table)
             return table
-        return self._to_lua(reply, ctx.resp3)
+        return call_deep(self._to_lua, reply, ctx.resp3)
 
     def _error(self, message: str, raise_error: bool) -> Any:
         """scriptCall refused the command: counted as an error reply now, as Redis does."""
@@ -660,7 +659,7 @@ class LuaEngine:
             if result is None:
                 return None
             out: list[bytes] = []
-            error = self._encode_reply(result, out, ctx.caller.resp == 3, ctx.resp3, True)
+            error = call_deep(self._encode_reply, result, out, ctx.caller.resp == 3, ctx.resp3, True)
             return error if error is not None else Raw(b"".join(out))
         if lua_type(result) == "table":
             message = result[b"err"]
@@ -1122,17 +1121,17 @@ class Scripting:
 
     # -- running ------------------------------------------------------------------------------
 
-    def run(self, client: Client, engine: LuaEngine, function: Any, argv: list[bytes], nkeys: int, is_eval: bool,
-            read_only: bool, name: str) -> Any:
+    def run(self, client: Client, function: Any, argv: list[bytes], nkeys: int, is_eval: bool, read_only: bool,
+            name: str) -> Any:
         """Run a script for `client` on the loop thread and return its reply."""
+        # the engine exists: `function` was compiled in it
+        engine = self._eval_engine if is_eval else self._function_engine
+        assert engine is not None
         fake = self.fake  # each run starts on the caller's db and user, in RESP2
         fake.db, fake.resp, fake.user = client.db, 2, client.user
         ctx = RunContext(client, fake, is_eval, read_only, name, argv)
         runner = engine.run_eval if is_eval else engine.run_function
         self.running = engine.ctx = ctx
-        recursion_limit = sys.getrecursionlimit()
-        # nested values (cjson's 1000 levels, cmsgpack, deep replies) are walked recursively
-        sys.setrecursionlimit(recursion_limit + _SCRIPT_RECURSION)
         try:
             ok, result = runner(function, nkeys, *argv[3:])
             reply = engine.reply_of(ok, result, ctx)
@@ -1142,7 +1141,6 @@ class Scripting:
         except LuaError as exc:  # an error in the error handler itself (e.g. out of memory)
             return ReplyError(f"ERR Error running script {name}, {str(exc)[:100]}")
         finally:
-            sys.setrecursionlimit(recursion_limit)
             engine.ctx = None
             self.running = None
             if self.server.busy_script is ctx:
@@ -1327,10 +1325,8 @@ def _numkeys(argv: list[bytes], error: str | None = None) -> int:
     return nkeys
 
 
-def _check_flags(flags: frozenset[str] | None, is_ro: bool) -> bool:
+def _check_flags(flags: frozenset[str], is_ro: bool) -> bool:
     """scriptPrepareForRun: refuse a writing script on *_RO; return whether the run is read-only."""
-    if flags is None:
-        return is_ro
     if "no_writes" not in flags and is_ro:
         raise ReplyError("ERR Can not execute a script with write flag using *_ro command.")
     return is_ro or "no_writes" in flags
@@ -1350,8 +1346,8 @@ def _eval(client: Client, argv: list[bytes], by_sha: bool, is_ro: bool) -> Any:
         _, function, flags, sha = cached
     else:
         sha, function, flags = state.script_for(argv[1])
-    read_only = _check_flags(flags, is_ro)
-    return state.run(client, state.eval_engine, function, argv, nkeys, True, read_only, sha)
+    read_only = is_ro if flags is None else _check_flags(flags, is_ro)  # no shebang: as the command says
+    return state.run(client, function, argv, nkeys, True, read_only, sha)
 
 
 _SCRIPT_SPEC = dict(categories="@scripting", group="scripting", key_spec=numkeys_getkeys(2, 3))
@@ -1407,8 +1403,7 @@ def _fcall(client: Client, argv: list[bytes], is_ro: bool) -> Any:
     nkeys = _numkeys(argv, "ERR Bad number of keys provided")
     _, function = found
     read_only = _check_flags(function["run_flags"], is_ro)
-    return state.run(client, state.function_engine, function["callback"], argv, nkeys, False, read_only,
-                     function["title"])
+    return state.run(client, function["callback"], argv, nkeys, False, read_only, function["title"])
 
 
 @command("fcall", -3, "noscript stale skip_monitor no_mandatory_keys", since="7.0.0",
