@@ -434,3 +434,19 @@ def parse_raw_bulk(raw: bytes) -> str:
     reader = hiredis.Reader()
     reader.feed(raw)
     return reader.gets().decode()
+
+
+def test_shared_error_replies_do_not_accumulate_tracebacks(r):
+    """Error instances raised again and again (NOT_INTEGER, WRONGTYPE...) must not chain a traceback per
+    raise: 1.3 KB leaked per failed command before (the embedded server shares this process)."""
+    from dynamis.kv.args import NOT_INTEGER
+    from dynamis.kv.keyspace import WRONGTYPE
+
+    r.set("k", "x")
+    r.rpush("l", "a")
+    for _ in range(50):
+        with pytest.raises(redis.ResponseError):
+            r.incr("k")
+        with pytest.raises(redis.ResponseError):
+            r.get("l")
+    assert NOT_INTEGER.__traceback__ is None and WRONGTYPE.__traceback__ is None

@@ -191,6 +191,7 @@ def serve_ready_keys(keyspace: Keyspace) -> None:
             try:
                 reply = request.retry(key)
             except ReplyError as exc:
+                exc.__traceback__ = None  # a shared instance: see RedisServer.call
                 reply = exc
             if reply is not NOT_READY:
                 unblock_client(client, reply)

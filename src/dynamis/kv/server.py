@@ -304,6 +304,9 @@ class RedisServer:
         try:
             reply = cmd.handler(client, argv)
         except ReplyError as exc:
+            # shared error instances (NOT_INTEGER, WRONGTYPE...) are raised again and again: without this
+            # each raise would chain its frames onto the last traceback, and the chain would never be freed
+            exc.__traceback__ = None
             reply = exc
         except Exception as exc:  # a bug must not take the server down: report it like Redis's panic-free path
             if any(type(a) is not bytes for a in argv):
