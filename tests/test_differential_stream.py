@@ -73,11 +73,14 @@ def _scrub_info(node: object) -> None:
 
 
 # fields Redis 7.2 added to XINFO CONSUMERS / XINFO STREAM FULL consumers (tests/test_redis74_additions.py)
-_FIELDS_SINCE_72 = {b"inactive", b"active-time"}
+_FIELDS_SINCE_72 = frozenset({b"inactive", b"active-time"})
+# a group's lag, which Redis 7.4 computes anew once trimming or deletion passed the group (7.0 could say
+# 4 with 2 entries left): compared only where both versions agree; tests/test_stream_groups.py has 7.4's cases
+_LAG = frozenset({b"lag"})
 
 
-def _drop_fields_since_72(node: object) -> object:
-    """dynamis's reply without the consumer fields the 7.0 oracle does not have."""
+def _drop_fields(node: object, names: frozenset[bytes]) -> object:
+    """A parsed reply without the map fields `names`."""
     kind, value = node
     if not isinstance(value, list):
         return node
@@ -87,25 +90,26 @@ def _drop_fields_since_72(node: object) -> object:
         if skip:
             skip = False
             continue
-        if kind in (b"*", b"%") and item[0] in (b"$", b"+") and item[1] in _FIELDS_SINCE_72:
+        if kind in (b"*", b"%") and item[0] in (b"$", b"+") and item[1] in names:
             skip = True
             continue
-        items.append(_drop_fields_since_72(item))
+        items.append(_drop_fields(item, names))
     return (kind, items)
 
 
 class Checker:
     """Runs commands on both servers and compares the scrubbed replies."""
 
-    def __init__(self, diff: Differential) -> None:
+    def __init__(self, diff: Differential, compare_lag: bool = True) -> None:
         self.diff = diff
+        self.ignored = frozenset() if compare_lag else _LAG
 
     def check(self, *args: object) -> None:
         expected, actual = self.diff.both(*args)
         if expected == actual:
             return
-        left = _scrub(_parse(expected)[0], args)
-        right = _scrub(_drop_fields_since_72(_parse(actual)[0]), args)
+        left = _scrub(_drop_fields(_parse(expected)[0], self.ignored), args)
+        right = _scrub(_drop_fields(_parse(actual)[0], _FIELDS_SINCE_72 | self.ignored), args)
         assert right == left, f"{args!r}:\n  redis:   {expected!r}\n  dynamis: {actual!r}"
 
     def check_all(self, commands: list[tuple]) -> None:
@@ -328,6 +332,9 @@ LAG = [
     ("XINFO", "GROUPS", "s"),
     ("XDEL", "s", "1-0"),
     ("XINFO", "GROUPS", "s"),
+]
+# past here groups fall behind the first entry: 7.4's lag differs from 7.0's (compared without it)
+LAG_AFTER_TRIM = [
     ("XTRIM", "s", "MAXLEN", "2"),
     ("XINFO", "GROUPS", "s"),
     ("XINFO", "STREAM", "s"),
@@ -351,6 +358,13 @@ def test_scenario_resp2(diff, name):
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_scenario_resp3(diff3, name):
     Checker(diff3).check_all(SCENARIOS[name])
+
+
+@pytest.mark.parametrize("resp", [2, 3])
+def test_lag_after_trim_apart_from_the_lag(diff, diff3, resp):
+    checker = Checker(diff if resp == 2 else diff3)
+    checker.check_all(LAG)
+    Checker(checker.diff, compare_lag=False).check_all(LAG_AFTER_TRIM)
 
 
 # -- hypothesis ---------------------------------------------------------------------------------
@@ -406,6 +420,6 @@ def _consumers_made_first(ops: list[tuple]) -> list[tuple]:
 def test_random_group_sequences(redis_oracle_port, server, ops, resp):
     d = Differential(redis_oracle_port, server.port, resp=resp)
     try:
-        Checker(d).check_all(_consumers_made_first(ops))
+        Checker(d, compare_lag=False).check_all(_consumers_made_first(ops))  # lag: see _LAG
     finally:
         d.close()

@@ -363,3 +363,92 @@ def test_client_unblock_releases_a_blocked_reader(server, r):
         else:
             assert result["error"] == expected
     blocked.close()
+
+
+# -- lag and entries-read as Redis 7.4 computes them (its stream-cgroups.tcl cases) ---------------------
+
+
+def _groups(r) -> list[tuple]:
+    """(entries-read, lag) of each group, from XINFO STREAM FULL."""
+    full = r.xinfo_stream("x", full=True)
+    return [(g["entries-read"], g["lag"]) for g in full["groups"]]
+
+
+def test_lag_in_empty_streams(r):
+    r.xgroup_create("x", "g1", 0, mkstream=True)
+    assert _groups(r) == [(None, 0)]
+    r.xadd("x", {"data": "a"}, id="1-0")
+    r.xdel("x", "1-0")
+    assert r.xinfo_stream("x", full=True)["max-deleted-entry-id"] == b"1-0"
+    assert _groups(r) == [(None, 0)]
+
+
+def test_lag_sanity(r):
+    for i, v in enumerate("abcde", 1):
+        r.xadd("x", {"data": v}, id=f"{i}-0")
+    r.xgroup_create("x", "g1", 0)
+    assert _groups(r) == [(None, 5)]
+    r.xreadgroup("g1", "c11", {"x": ">"}, count=1)
+    assert _groups(r) == [(1, 4)]
+    r.xreadgroup("g1", "c12", {"x": ">"}, count=10)
+    assert _groups(r) == [(5, 0)]
+    r.xadd("x", {"data": "f"}, id="6-0")
+    assert _groups(r) == [(5, 1)]
+
+
+def test_lag_with_xdels(r):
+    for i, v in enumerate("abcde", 1):
+        r.xadd("x", {"data": v}, id=f"{i}-0")
+    r.xdel("x", "3-0")
+    r.xgroup_create("x", "g1", 0)
+    r.xgroup_create("x", "g2", 0)
+    assert _groups(r)[0] == (None, None)
+    for _ in range(3):  # the tombstone at 3-0 is ahead: no counter, no lag
+        r.xreadgroup("g1", "c11", {"x": ">"}, count=1)
+        assert _groups(r)[0] == (None, None)
+    r.xreadgroup("g1", "c11", {"x": ">"}, count=1)
+    assert _groups(r)[0] == (5, 0)
+    r.xadd("x", {"data": "f"}, id="6-0")
+    assert _groups(r)[0] == (5, 1)
+    r.xtrim("x", minid="3-0", approximate=False)
+    assert _groups(r) == [(5, 1), (None, 3)]
+    r.xtrim("x", minid="5-0", approximate=False)
+    assert _groups(r) == [(5, 1), (None, 2)]
+
+
+def test_lag_with_a_tombstone_after_the_groups_last_id(r):
+    r.xgroup_create("x", "g1", "$", mkstream=True)
+    r.xadd("x", {"data": "a"}, id="1-0")
+    r.xreadgroup("g1", "alice", {"x": ">"})
+    r.xadd("x", {"data": "c"}, id="2-0")
+    r.xadd("x", {"data": "d"}, id="3-0")
+    r.xdel("x", "2-0")
+    assert _groups(r) == [(1, None)]
+    r.xdel("x", "1-0")  # last ID and tombstone both before the first entry: the lag is what is left
+    assert _groups(r) == [(1, 1)]
+    r.xreadgroup("g1", "alice", {"x": ">"})
+    assert _groups(r) == [(3, 0)]
+
+
+def test_lag_with_xtrim(r):
+    r.xgroup_create("x", "mygroup", "$", mkstream=True)
+    for i, v in enumerate("abcde", 1):
+        r.xadd("x", {"data": v}, id=f"{i}-0")
+    r.xreadgroup("mygroup", "alice", {"x": ">"}, count=1)
+    assert _groups(r) == [(1, 4)]
+    r.xtrim("x", maxlen=1, approximate=False)  # the first entry passed the group's last ID
+    assert r.xinfo_stream("x", full=True)["max-deleted-entry-id"] == b"0-0"
+    assert _groups(r) == [(1, 1)]
+    r.xreadgroup("mygroup", "alice", {"x": ">"})
+    assert _groups(r) == [(5, 0)]
+    r.xadd("x", {"data": "f"}, id="6-0")
+    assert _groups(r) == [(5, 1)]
+    r.xtrim("x", maxlen=0, approximate=False)
+    assert _groups(r) == [(5, 0)]
+
+
+def test_lag_of_a_group_created_with_a_too_high_entries_read(r):
+    """redis-py's own test (servers 7.x): ENTRIESREAD 7 on a one-entry stream leaves a lag of 1, not -6."""
+    r.xadd("x", {"foo": "bar"})
+    r.xgroup_create("x", "group", 0, entries_read=7)
+    assert r.xinfo_groups("x")[0]["lag"] == 1 and r.xinfo_groups("x")[0]["entries-read"] == 7

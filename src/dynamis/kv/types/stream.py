@@ -430,7 +430,7 @@ class Stream:
             return sid
         return 0
 
-    # -- consumer-group read counters (7.0's lag bookkeeping) --
+    # -- consumer-group read counters (the lag bookkeeping, as Redis 7.4 fixed it) --
 
     def range_has_tombstones(self, start: int) -> bool:
         if not self.length or not self.max_deleted_id or self.first_id > self.max_deleted_id:
@@ -443,6 +443,8 @@ class Stream:
             return 0
         if not self.length and sid <= self.last_id:
             return self.entries_added
+        if sid and sid < self.max_deleted_id:  # a deleted entry lies between `sid` and the last ID
+            return INVALID_ENTRIES_READ
         if sid == self.last_id:
             return self.entries_added
         if sid > self.last_id:
@@ -455,8 +457,10 @@ class Stream:
         return INVALID_ENTRIES_READ
 
     def lag(self, group: ConsumerGroup) -> int | None:
-        if not self.entries_added:
+        if not self.entries_added or not self.length:
             return 0
+        if group.last_id < self.first_id and self.max_deleted_id < self.first_id:
+            return self.length  # the group is behind everything left: all of it is still to be read
         if group.entries_read != INVALID_ENTRIES_READ and not self.range_has_tombstones(group.last_id):
             return self.entries_added - group.entries_read
         entries_read = self.estimate_entries_read(group.last_id)
@@ -831,7 +835,8 @@ def _deliver(stream: Stream, group: ConsumerGroup, consumer: Consumer,
         entries = islice(entries, count)
     for sid, entry in entries:
         if sid > group.last_id:
-            if group.entries_read != INVALID_ENTRIES_READ and not stream.range_has_tombstones(sid):
+            if (group.entries_read != INVALID_ENTRIES_READ and group.last_id >= stream.first_id
+                    and not stream.range_has_tombstones(group.last_id)):
                 group.entries_read += 1
             elif stream.entries_added:
                 group.entries_read = stream.estimate_entries_read(sid)
