@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "dynamis.kv.server_commands",
     "dynamis.kv.client_commands",
     "dynamis.kv.introspection",
+    "dynamis.kv.lolwut",
     "dynamis.kv.blocking",
     "dynamis.kv.types.hash",
     "dynamis.kv.types.list",
