@@ -200,6 +200,9 @@ DIRECTIVES: dict[str, Directive] = {
         Directive("appendfsync", "everysec", "enum", choices=("everysec", "always", "no")),
         Directive("save", [], "save"),
         Directive("requirepass", "", "string"),
+        Directive("aclfile", "", "string", mutable=False),
+        Directive("acllog-max-len", 128, "int", minimum=0, maximum=2**63 - 1),
+        Directive("acl-pubsub-default", "resetchannels", "enum", choices=("allchannels", "resetchannels")),
         Directive("masterauth", "", "string"),
         Directive("databases", 16, "int", mutable=False, minimum=1, maximum=2**31 - 1),
         Directive("maxclients", 10000, "int", minimum=1, maximum=2**32 - 1),
@@ -259,7 +262,8 @@ DIRECTIVES: dict[str, Directive] = {
     ]
 }
 _ALIASES = {alias: d.name for d in DIRECTIVES.values() for alias in d.aliases}
-_MULTI_VALUED = {"dynamo-credential"}  # directives that may repeat: `dynamo-credential AKID SECRET`
+# directives that may repeat: `dynamo-credential AKID SECRET`, `user NAME RULE...` (ACL users, see kv/acl.py)
+_MULTI_VALUED = {"dynamo-credential", "user"}
 
 
 class Config:
@@ -268,6 +272,7 @@ class Config:
     def __init__(self) -> None:
         self.values: dict[str, Any] = {name: d.default for name, d in DIRECTIVES.items()}
         self.dynamo_credentials: dict[str, str] = {}
+        self.acl_users: list[list[str]] = []  # `user` directives: the name, then its ACL rules
         self.config_file: str | None = None
         self.on_change: dict[str, Callable[[Any], None]] = {}
 
@@ -286,6 +291,11 @@ class Config:
             if len(args) != 2:
                 raise ConfigError("dynamo-credential takes an access key id and a secret")
             self.dynamo_credentials[args[0]] = args[1]
+            return
+        if name == "user":
+            if not args or not args[0]:
+                raise ConfigError("Error in user declaration")
+            self.acl_users.append(args)
             return
         directive = DIRECTIVES.get(name)
         if directive is None:

@@ -31,8 +31,8 @@ class Client:
         self.name = b""
         self.lib_name = ""
         self.lib_ver = ""
-        self.user = "default"
-        self.authenticated = not server.config["requirepass"]
+        self.user = server.acl.default  # an acl.User
+        self.authenticated = server.acl.default_needs_no_auth()
         self.created = time.time()
         self.last_interaction = self.created
         self.last_command = "NULL"
@@ -105,7 +105,7 @@ class Client:
             f"ssub={len(self.shard_channels)} multi={multi} watch={len(self.watched)} qbuf={qbuf} qbuf-free=0 "
             f"argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={self.output_buffer_size()} "
             f"tot-mem={qbuf + self.output_buffer_size() + 1024} events=r cmd={self.last_command} "
-            f"user={self.user} redir={redirect} resp={self.resp} lib-name={self.lib_name} lib-ver={self.lib_ver}"
+            f"user={self.user.name} redir={redirect} resp={self.resp} lib-name={self.lib_name} lib-ver={self.lib_ver}"
         )
 
 

@@ -5,7 +5,6 @@ CLIENT TRACKING/CACHING/GETREDIR/TRACKINGINFO/UNBLOCK live with tracking and blo
 
 from __future__ import annotations
 
-import hmac
 import time
 
 from dynamis.kv.args import INT64_MAX, SYNTAX, int_arg, parse_int64
@@ -48,14 +47,6 @@ def reset_command(client: Client, argv: list[bytes]) -> str:
     return "RESET"
 
 
-def _check_password(client: Client, user: bytes, password: bytes) -> bool:
-    """The default user is the only user until ACLs land: it has `requirepass` or no password."""
-    required = client.server.config["requirepass"]
-    if user != b"default":
-        return False
-    return not required or hmac.compare_digest(password, required.encode())
-
-
 @command("auth", -2, "noscript loading stale fast no_auth allow_busy", categories="@connection",
          group="connection", since="1.0.0", summary="Authenticate to the server",
          complexity="O(N) where N is the number of passwords defined for the user")
@@ -63,16 +54,14 @@ def auth_command(client: Client, argv: list[bytes]) -> str:
     if len(argv) > 3:
         raise SYNTAX
     if len(argv) == 2:
-        if not client.server.config["requirepass"]:
+        if client.server.acl.default.nopass:
             raise ReplyError("ERR AUTH <password> called without any password configured for the default user. "
                              "Are you sure your configuration is correct?")
         user, password = b"default", argv[1]
     else:
         user, password = argv[1], argv[2]
-    if not _check_password(client, user, password):
+    if not client.server.acl.authenticate(client, user, password, argv[0]):
         raise WRONGPASS
-    client.authenticated = True
-    client.user = user.decode()
     return OK
 
 
@@ -105,10 +94,8 @@ def hello_command(client: Client, argv: list[bytes]) -> dict[bytes, object]:
         else:
             raise ReplyError(f"ERR Syntax error in HELLO option '{argv[i].decode('utf-8', 'replace')}'")
     if auth is not None:
-        if not _check_password(client, *auth):
+        if not client.server.acl.authenticate(client, *auth, argv[0]):
             raise WRONGPASS
-        client.authenticated = True
-        client.user = auth[0].decode()
     elif not client.authenticated:
         raise ReplyError("NOAUTH HELLO must be called with the client already authenticated, otherwise the "
                          "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
@@ -311,9 +298,9 @@ def client_kill_command(client: Client, argv: list[bytes]) -> object:
             elif option == b"laddr":
                 laddr = value.decode("utf-8", "replace")
             elif option == b"user":
-                if value != b"default":
+                user = client.server.acl.users.get(value.decode("utf-8", "surrogateescape"))
+                if user is None:
                     raise ReplyError(f"ERR No such user '{value.decode('utf-8', 'replace')}'")
-                user = "default"
             elif option == b"skipme":
                 if value.lower() not in (b"yes", b"no"):
                     raise SYNTAX
@@ -328,7 +315,7 @@ def client_kill_command(client: Client, argv: list[bytes]) -> object:
     killed = 0
     for other in list(client.server.clients.values()):
         if ((addr is not None and other.addr != addr) or (laddr is not None and other.laddr != laddr)
-                or (kind is not None and client_type(other) != kind) or (user is not None and other.user != user)
+                or (kind is not None and client_type(other) != kind) or (user is not None and other.user is not user)
                 or (client_id and other.id != client_id) or (max_age and int(now - other.created) < max_age)
                 or (skipme and other is client)):
             continue

@@ -51,6 +51,7 @@ COMMAND_MODULES = (
     "dynamis.kv.tx",
     "dynamis.kv.pubsub",
     "dynamis.kv.tracking",
+    "dynamis.kv.acl",
 )
 
 # Flags that change how dispatch treats a command (the rest are informational, as in Redis).

@@ -433,7 +433,7 @@ class LuaEngine:
             "call": partial(LuaEngine._call, self, True), "pcall": partial(LuaEngine._call, self, False),
             "error_object": self._error_object, "guard": _guard, "log": _lua_log, "setresp": self._setresp,
             "sha1hex": _lua_sha1hex, "error_reply": self._error_reply, "set_repl": _set_repl,
-            "acl_check_cmd": _acl_check_cmd, "interrupted": self._interrupted, "register": self._register,
+            "acl_check_cmd": self._acl_check_cmd, "interrupted": self._interrupted, "register": self._register,
             "load_timed_out": lambda: time.monotonic() > self.load_deadline,
             "version": REDIS_VERSION.encode(), "version_num": _VERSION_NUM,
         }
@@ -513,6 +513,18 @@ class LuaEngine:
             raise ApiError(b"ERR Function already exists in the library")
         self.registering.append(registered)
 
+    def _acl_check_cmd(self, *args: Any) -> bool:
+        """redis.acl_check_cmd: whether the script's caller may run the command with these arguments."""
+        argv = [a if isinstance(a, bytes) else b"%.17g" % a for a in args
+                if isinstance(a, (bytes, int, float)) and not isinstance(a, bool)]
+        if len(argv) != len(args) or not argv:
+            raise ApiError(b"ERR Please specify at least one argument for this redis lib call")
+        cmd = cmdtable.lookup(argv)
+        if cmd is None or cmd.handler is None:
+            raise ApiError(b"ERR Invalid command passed to redis.acl_check_cmd()")
+        ctx = self.ctx
+        return ctx is None or not ctx.caller.user.check(cmd, argv)[0]
+
     def _call(self, raise_error: bool, *args: Any) -> Any:
         """redis.call (raise_error) / redis.pcall: the reply as a Lua value; a failed redis.call raises
         ScriptCallError, which the script sees as the error table."""
@@ -541,6 +553,10 @@ class LuaEngine:
             return self._error("Wrong number of args calling Redis command from script", raise_error)
         if "noscript" in cmd.flags:
             return self._error("This Redis command is not allowed from script", raise_error)
+        if ctx.caller.user.restricted:
+            denied = self.server.acl.denied(ctx.caller, cmd, argv, "lua")
+            if denied is not None:
+                return self._error("ACL failure in script: " + denied, raise_error)
         if cmd.may_replicate:
             if ctx.read_only:
                 return self._error("Write commands are not allowed from read-only scripts.", raise_error)
@@ -828,17 +844,6 @@ def _set_repl(*args: Any) -> None:
     if value & ~3:
         raise ApiError(b"ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
     return None  # no effect to have: scripts are replicated by their effects
-
-
-def _acl_check_cmd(*args: Any) -> bool:
-    argv = [a if isinstance(a, bytes) else b"%.17g" % a for a in args
-            if isinstance(a, (bytes, int, float)) and not isinstance(a, bool)]
-    if len(argv) != len(args) or not argv:
-        raise ApiError(b"ERR Please specify at least one argument for this redis lib call")
-    cmd = cmdtable.lookup(argv)
-    if cmd is None or cmd.handler is None:
-        raise ApiError(b"ERR Invalid command passed to redis.acl_check_cmd()")
-    return True
 
 
 def _parse_register(args: tuple[Any, ...]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The Redis-compatible server's state and its command dispatch (Redis's `processCommand` + `call`).
 
 `RedisServer` owns the keyspace, the clients, statistics and the periodic cron. `execute()` is the
-single path every command takes: lookup in the command table, arity, auth and context checks,
+single path every command takes: lookup in the command table, arity, auth, ACL and context checks,
 MULTI queuing, the call itself with its statistics, slowlog and MONITOR feed.
 """
 
@@ -19,6 +19,7 @@ from dynamis import REDIS_VERSION, __version__
 from dynamis.config import Config
 from dynamis.kv import blocking, scripting
 from dynamis.kv import commands as cmdtable
+from dynamis.kv.acl import Acl
 from dynamis.kv.client import Client
 from dynamis.kv.keyspace import Keyspace
 from dynamis.kv.protocol import ProtocolLimits, ReplyError
@@ -63,6 +64,7 @@ class RedisServer:
         cmdtable.load_all()
         self.config = config or Config()
         self.keyspace = Keyspace(self.config["databases"])
+        self.acl = Acl(self)
         self._ready_keys = self.keyspace.blocking.ready  # keys blocked clients wait on that were written
         self.pubsub = PubSub()
         self.tracking = Tracking(self)
@@ -221,8 +223,8 @@ class RedisServer:
             self.monitors.remove(client)
         self.pubsub.unsubscribe_all(client)
         self.tracking.disable(client)
-        client.authenticated = not self.config["requirepass"]
-        client.user = "default"
+        client.authenticated = self.acl.default_needs_no_auth()
+        client.user = self.acl.default
 
     def unwatch(self, client: Client) -> None:
         for key in client.watched:
@@ -250,6 +252,10 @@ class RedisServer:
             return self._reject(client, cmd, cmdtable.arity_error(cmd))
         if not client.authenticated and not cmd.no_auth:
             return self._reject(client, cmd, NOAUTH)
+        if client.user.restricted:
+            denied = self.acl.denied(client, cmd, argv)
+            if denied is not None:
+                return self._reject(client, cmd, ReplyError("NOPERM " + denied))
         if self.busy_script is not None:
             busy = scripting.busy_reply(self, cmd, argv)
             if busy is not None:
