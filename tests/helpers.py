@@ -204,3 +204,12 @@ class Differential:
     def close(self) -> None:
         self.redis.close()
         self.dynamis.close()
+
+
+def with_rdb_version(payload: bytes, version: int) -> bytes:
+    """A DUMP-format payload's object bytes with another RDB version in the trailer and the CRC-64 that goes
+    with it: dynamis writes Redis 7.4's version (12), the 7.0 oracle reads only up to 10."""
+    from dynamis.kv.persistence.crc64 import crc64
+
+    body = payload[:-10] + version.to_bytes(2, "little")
+    return body + crc64(body).to_bytes(8, "little")

@@ -22,12 +22,11 @@ from hypothesis import strategies as st
 
 from dynamis.config import Config
 from dynamis.kv.persistence import rdb
-from dynamis.kv.persistence.crc64 import crc64
 from dynamis.kv.types.hash import HashValue
 from dynamis.kv.types.set import SetValue
 from dynamis.kv.types.stream import Stream
 from dynamis.kv.types.zset import SortedSet
-from tests.helpers import RawConnection
+from tests.helpers import RawConnection, with_rdb_version
 
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -47,12 +46,6 @@ def dyn(server) -> Iterator[redis.Redis]:
     client.flushall()
     yield client
     client.close()
-
-
-def trailer(payload: bytes, version: int) -> bytes:
-    """The same object bytes with another RDB version in the trailer, and the CRC that goes with it."""
-    body = payload[:-10] + version.to_bytes(2, "little")
-    return body + crc64(body).to_bytes(8, "little")
 
 
 def decoded(payload: bytes) -> object:
@@ -105,7 +98,7 @@ def check_dump(oracle: redis.Redis, dyn: redis.Redis, key: str, exact: bool = Tr
     assert dyn.object("encoding", "copy") == encoding
     assert decoded(dyn.dump("copy")) == decoded(oracle.dump("copy"))
     if actual[0] not in rdb.TYPE_SINCE:
-        oracle.restore("copy2", 0, trailer(actual, 10))
+        oracle.restore("copy2", 0, with_rdb_version(actual, 10))
         assert oracle.object("encoding", "copy2") == encoding
         assert decoded(oracle.dump("copy2")) == decoded(actual)
     for client in (oracle, dyn):
@@ -334,7 +327,7 @@ def test_restore_errors_match_redis(diff) -> None:
     payload = diff.redis.call("DUMP", "src")
     good = payload.split(b"\r\n", 1)[1][:-2]
     bad_crc = good[:-1] + bytes([good[-1] ^ 1])
-    v10 = trailer(good, 10)
+    v10 = with_rdb_version(good, 10)
     cases = [
         ("RESTORE", "src", "0", good),  # BUSYKEY
         ("RESTORE", "new", "-1", good),
@@ -343,7 +336,7 @@ def test_restore_errors_match_redis(diff) -> None:
         ("RESTORE", "new", "0", bad_crc),
         ("RESTORE", "new", "0", good[:5]),
         ("RESTORE", "new", "0", b""),
-        ("RESTORE", "new", "0", trailer(good, 13)),
+        ("RESTORE", "new", "0", with_rdb_version(good, 13)),
         ("RESTORE", "new", "0", good, "IDLETIME", "-1"),
         ("RESTORE", "new", "0", good, "IDLETIME", "x"),
         ("RESTORE", "new", "0", good, "FREQ", "256"),
@@ -352,12 +345,12 @@ def test_restore_errors_match_redis(diff) -> None:
         ("RESTORE", "new", "0", good, "IDLETIME", "1", "FREQ", "1"),
         ("RESTORE", "new", "0", good, "IDLETIME"),
         ("RESTORE", "new", "0", good, "BOGUS"),
-        ("RESTORE", "new", "0", trailer(b"\x12\x00" + b"\0" * 10, 10)),  # an empty list
-        ("RESTORE", "new", "0", trailer(b"\x00\xff" + b"\0" * 10, 10)),
-        ("RESTORE", "new", "0", trailer(bytes([200]) + b"\0" * 10, 10)),
-        ("RESTORE", "new", "0", trailer(b"\x06\x00" + b"\0" * 10, 10)),  # a module value
-        ("RESTORE", "new", "0", trailer(b"\x0b\x0e\x02\x00\x00\x00\x02\x00\x00\x00\x01\x00\x01\x00" + b"\0" * 10, 10)),
-        ("RESTORE", "new", "0", trailer(b"\x00\x03ab" + b"\0" * 10, 10)),  # the object runs into the trailer
+        ("RESTORE", "new", "0", with_rdb_version(b"\x12\x00" + b"\0" * 10, 10)),  # an empty list
+        ("RESTORE", "new", "0", with_rdb_version(b"\x00\xff" + b"\0" * 10, 10)),
+        ("RESTORE", "new", "0", with_rdb_version(bytes([200]) + b"\0" * 10, 10)),
+        ("RESTORE", "new", "0", with_rdb_version(b"\x06\x00" + b"\0" * 10, 10)),  # a module value
+        ("RESTORE", "new", "0", with_rdb_version(b"\x0b\x0e\x02\x00\x00\x00\x02\x00\x00\x00\x01\x00\x01\x00" + b"\0" * 10, 10)),
+        ("RESTORE", "new", "0", with_rdb_version(b"\x00\x03ab" + b"\0" * 10, 10)),  # the object runs into the trailer
         ("RESTORE", "new", "0", v10, "REPLACE", "ABSTTL", "FREQ", "5"),
         ("GET", "new"),
         ("RESTORE", "new2", "0", v10, "replace", "absttl", "idletime", "5"),
@@ -500,7 +493,7 @@ def test_malformed_payloads_never_break_the_server(dyn, which, cut, flips) -> No
         body[pos % len(body)] ^= xor
     if not flips:
         body = body[:max(len(body) - cut, 1)]
-    forged = trailer(bytes(body) + b"\0" * 10, 12)
+    forged = with_rdb_version(bytes(body) + b"\0" * 10, 12)
     try:
         assert dyn.restore("forged", 0, forged, replace=True)
         dyn.dump("forged")
@@ -516,9 +509,9 @@ def test_bad_crc_and_version(dyn) -> None:
     with pytest.raises(redis.ResponseError, match="DUMP payload version or checksum are wrong"):
         dyn.restore("x", 0, payload[:-1] + bytes([payload[-1] ^ 0x80]))
     with pytest.raises(redis.ResponseError, match="DUMP payload version or checksum are wrong"):
-        dyn.restore("x", 0, trailer(payload, 13))
-    assert dyn.restore("x", 0, trailer(payload, 12))
-    assert dyn.restore("y", 0, trailer(payload, 7))  # older versions load
+        dyn.restore("x", 0, with_rdb_version(payload, 13))
+    assert dyn.restore("x", 0, with_rdb_version(payload, 12))
+    assert dyn.restore("y", 0, with_rdb_version(payload, 7))  # older versions load
 
 
 def test_huge_declared_sizes_are_refused_fast(dyn) -> None:
@@ -527,7 +520,7 @@ def test_huge_declared_sizes_are_refused_fast(dyn) -> None:
                  b"\x00\xc3\x01\x81" + (1 << 40).to_bytes(8, "big") + b"a",  # LZF claiming 1 TB
                  b"\x0f\x81" + (1 << 50).to_bytes(8, "big")):  # a stream of 2^50 listpacks
         with pytest.raises(redis.ResponseError, match="Bad data format"):
-            dyn.restore("x", 0, trailer(body + b"\0" * 10, 10))
+            dyn.restore("x", 0, with_rdb_version(body + b"\0" * 10, 10))
     assert time.monotonic() - start < 2
 
 

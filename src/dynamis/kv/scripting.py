@@ -43,6 +43,7 @@ from dynamis.kv.args import NOT_INTEGER, int_arg
 from dynamis.kv.client import Client
 from dynamis.kv.commands import Index, Keynum, KeySpec, command, document_container, numkeys_getkeys
 from dynamis.kv.glob import glob_match
+from dynamis.kv.persistence import rdb
 from dynamis.kv.protocol import (
     NULL_ARRAY,
     OK,
@@ -1673,208 +1674,22 @@ def function_help_command(client: Client, argv: list[bytes]) -> list[str]:
     return _FUNCTION_HELP
 
 
-# FUNCTION DUMP / RESTORE payloads: RDB_OPCODE_FUNCTION2 + the code as an RDB string, then the RDB
-# version and a CRC64 (Jones), as Redis's DUMP format.
+# FUNCTION DUMP / RESTORE payloads: RDB_OPCODE_FUNCTION2 + the code as an RDB string per library, sealed
+# with the RDB version and CRC-64 as DUMP's (kv/persistence/rdb.py)
 _RDB_OPCODE_FUNCTION = 0xF6  # pre-7.0-GA libraries: name, engine, description, code
 _RDB_OPCODE_FUNCTION2 = 0xF5
-_RDB_VERSION = 10
-
-
-def _crc64_table() -> list[int]:
-    poly = 0x95AC9329AC4BC9B5  # Jones polynomial, reflected
-    table = []
-    for i in range(256):
-        crc = i
-        for _ in range(8):
-            crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
-
-
-_CRC64_TABLE = _crc64_table()
-
-
-def crc64(data: bytes, crc: int = 0) -> int:
-    """Redis's crc64 (Jones polynomial, reflected, no final xor)."""
-    table = _CRC64_TABLE
-    for byte in data:
-        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc
-
-
-def _rdb_length(n: int) -> bytes:
-    if n < 64:
-        return bytes([n])
-    if n < 16384:
-        return bytes([0x40 | (n >> 8), n & 0xFF])
-    if n <= 0xFFFFFFFF:
-        return b"\x80" + n.to_bytes(4, "big")
-    return b"\x81" + n.to_bytes(8, "big")
-
-
-def _read_length(data: bytes, pos: int) -> tuple[int, bool, int]:
-    """(length or encoding, is_encoded, new position)."""
-    first = data[pos]
-    kind = first >> 6
-    if kind == 0:
-        return first & 0x3F, False, pos + 1
-    if kind == 1:
-        return ((first & 0x3F) << 8) | data[pos + 1], False, pos + 2
-    if kind == 3:
-        return first & 0x3F, True, pos + 1
-    if first == 0x80:
-        return int.from_bytes(data[pos + 1:pos + 5], "big"), False, pos + 5
-    if first == 0x81:
-        return int.from_bytes(data[pos + 1:pos + 9], "big"), False, pos + 9
-    raise ValueError("bad length")
-
-
-def _read_string(data: bytes, pos: int) -> tuple[bytes, int]:
-    length, encoded, pos = _read_length(data, pos)
-    if not encoded:
-        return data[pos:pos + length], pos + length
-    if length in (0, 1, 2):
-        size = 1 << length
-        return str(int.from_bytes(data[pos:pos + size], "little", signed=True)).encode(), pos + size
-    if length == 3:
-        clen, _, pos = _read_length(data, pos)
-        ulen, _, pos = _read_length(data, pos)
-        return lzf_decompress(data[pos:pos + clen], ulen), pos + clen
-    raise ValueError("unknown string encoding")
-
-
-def lzf_compress(data: bytes, out_len: int) -> bytes | None:
-    """liblzf 3.6's lzf_compress as Redis builds it (HLOG 16, VERY_FAST): the same bytes as Redis's RDB
-    strings. None when the result would not fit in `out_len` bytes."""
-    in_len = len(data)
-    if in_len < 3 or not out_len:
-        return None
-    htab: dict[int, int] = {}
-    out = bytearray(out_len + 8)
-    ip, op, lit = 0, 1, 0
-    hval = (data[0] << 8) | data[1]
-    while ip < in_len - 2:
-        hval = ((hval << 8) | data[ip + 2]) & 0xFFFFFFFF
-        slot = ((hval >> 8) - hval * 5) & 0xFFFF
-        ref = htab.get(slot)
-        htab[slot] = ip
-        if (ref is not None and ip - ref - 1 < 8192 and ref > 0
-                and data[ref] == data[ip] and data[ref + 1] == data[ip + 1] and data[ref + 2] == data[ip + 2]):
-            off = ip - ref - 1
-            length = 2
-            maxlen = min(in_len - ip - length, 264)
-            if op + 4 >= out_len and op - (lit == 0) + 4 >= out_len:
-                return None
-            out[op - lit - 1] = (lit - 1) & 0xFF  # stop the literal run
-            op -= lit == 0
-            unrolled = maxlen > 16
-            if unrolled:  # the C code's unrolled loop checks 16 bytes before looking at maxlen again
-                for _ in range(16):
-                    length += 1
-                    if data[ref + length] != data[ip + length]:
-                        break
-                else:
-                    unrolled = False
-            if not unrolled:
-                length += 1
-                while length < maxlen and data[ref + length] == data[ip + length]:
-                    length += 1
-            length -= 2
-            ip += 1
-            if length < 7:
-                out[op] = (off >> 8) + (length << 5)
-                op += 1
-            else:
-                out[op] = (off >> 8) + (7 << 5)
-                out[op + 1] = length - 7
-                op += 2
-            out[op] = off & 0xFF
-            op += 2  # and start a new literal run
-            lit = 0
-            ip += length + 1
-            if ip >= in_len - 2:
-                break
-            ip -= 2
-            hval = (data[ip] << 8) | data[ip + 1]
-            for _ in range(2):
-                hval = ((hval << 8) | data[ip + 2]) & 0xFFFFFFFF
-                htab[((hval >> 8) - hval * 5) & 0xFFFF] = ip
-                ip += 1
-        else:
-            if op >= out_len:
-                return None
-            out[op] = data[ip]
-            lit += 1
-            op += 1
-            ip += 1
-            if lit == 32:
-                out[op - lit - 1] = lit - 1
-                lit = 0
-                op += 1
-    if op + 3 > out_len:
-        return None
-    while ip < in_len:
-        out[op] = data[ip]
-        lit += 1
-        op += 1
-        ip += 1
-        if lit == 32:
-            out[op - lit - 1] = lit - 1
-            lit = 0
-            op += 1
-    out[op - lit - 1] = (lit - 1) & 0xFF
-    op -= lit == 0
-    return bytes(out[:op])
-
-
-def rdb_string(data: bytes, compress: bool = True) -> bytes:
-    """rdbSaveRawString: LZF-compressed when longer than 20 bytes and it saves room (integer
-    encodings are not used: callers store code, not numbers)."""
-    if compress and len(data) > 20:
-        packed = lzf_compress(data, len(data) - 4)
-        if packed is not None:
-            return b"\xc3" + _rdb_length(len(packed)) + _rdb_length(len(data)) + packed
-    return _rdb_length(len(data)) + data
-
-
-def lzf_decompress(data: bytes, expected: int) -> bytes:
-    out = bytearray()
-    i = 0
-    while i < len(data):
-        ctrl = data[i]
-        i += 1
-        if ctrl < 32:
-            out += data[i:i + ctrl + 1]
-            i += ctrl + 1
-        else:
-            length = ctrl >> 5
-            if length == 7:
-                length += data[i]
-                i += 1
-            ref = len(out) - ((ctrl & 0x1F) << 8) - data[i] - 1
-            i += 1
-            if ref < 0:
-                raise ValueError("bad lzf reference")
-            for _ in range(length + 2):
-                out.append(out[ref])
-                ref += 1
-    if len(out) != expected:
-        raise ValueError("bad lzf length")
-    return bytes(out)
 
 
 @command("dump", 2, "noscript", parent="function", categories="@scripting", group="scripting", since="7.0.0",
          summary="Dump all functions into a serialized binary payload",
          complexity="O(N) where N is the number of functions")
 def function_dump_command(client: Client, argv: list[bytes]) -> bytes:
-    payload = bytearray()
+    body = bytearray()
     compress = client.server.config["rdbcompression"]
     for lib in scripting(client.server).libraries.values():
-        payload.append(_RDB_OPCODE_FUNCTION2)
-        payload += rdb_string(lib.code, compress)
-    payload += _RDB_VERSION.to_bytes(2, "little")
-    payload += crc64(bytes(payload)).to_bytes(8, "little")
-    return bytes(payload)
+        body.append(_RDB_OPCODE_FUNCTION2)
+        rdb.save_string(body, lib.code, compress)
+    return rdb.seal(body)
 
 
 @command("restore", -3, "write denyoom noscript", parent="function", tips="request_policy:all_shards response_policy:all_succeeded",
@@ -1891,24 +1706,21 @@ def function_restore_command(client: Client, argv: list[bytes]) -> str:
         if policy not in (b"flush", b"append", b"replace"):
             raise ReplyError("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")
     data = argv[2]
-    if len(data) < 10 or int.from_bytes(data[-10:-8], "little") > _RDB_VERSION or \
-            crc64(data[:-8]) != int.from_bytes(data[-8:], "little"):
+    if not rdb.verify_payload(data):
         raise ReplyError("ERR DUMP payload version or checksum are wrong")
     state = scripting(client.server)
     restored: dict[str, Library] = {}
-    pos = 0
+    reader = rdb.Reader(data[:-10])
     try:
-        while len(data) - pos > 10:
-            opcode = data[pos]
-            pos += 1
+        while reader.pos < len(reader.data):
+            opcode = reader.byte()
             if opcode == _RDB_OPCODE_FUNCTION:
                 for _ in range(3):  # name, engine, description precede the code in the old format
-                    _, pos = _read_string(data, pos)
+                    reader.string()
             elif opcode != _RDB_OPCODE_FUNCTION2:
                 raise ReplyError("ERR given type is not a function")
-            code, pos = _read_string(data, pos)
-            state.load_library(code, False, restored)
-    except (ValueError, IndexError):
+            state.load_library(reader.string(), False, restored)
+    except rdb.RdbError:
         raise ReplyError("ERR failed loading the given functions payload") from None
     if policy == b"flush":
         state.libraries.clear()

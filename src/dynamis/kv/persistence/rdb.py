@@ -86,9 +86,14 @@ class RdbError(ValueError):
 # -- payloads (DUMP / RESTORE) -------------------------------------------------------------------------
 
 def dump_payload(value: Any, config: Config) -> bytes:
-    """DUMP's serialization: the object, the RDB version (2 bytes) and the CRC-64 of both (8 bytes),
-    little endian."""
-    body = encode_value(value, config) + RDB_VERSION.to_bytes(2, "little")
+    """DUMP's serialization of one value."""
+    return seal(encode_value(value, config))
+
+
+def seal(body: bytes | bytearray) -> bytes:
+    """A DUMP-format payload (DUMP, FUNCTION DUMP): `body`, the RDB version (2 bytes) and the CRC-64 of
+    both (8 bytes), little endian."""
+    body = bytes(body) + RDB_VERSION.to_bytes(2, "little")
     return body + crc64(body).to_bytes(8, "little")
 
 
@@ -114,7 +119,7 @@ def _save_len(out: bytearray, n: int) -> None:
         out += n.to_bytes(8, "big")
 
 
-def _save_string(out: bytearray, s: bytes, compress: bool) -> None:
+def save_string(out: bytearray, s: bytes, compress: bool) -> None:
     """rdbSaveRawString: a small integer as 1, 2 or 4 bytes, LZF when longer than 20 bytes and it saves
     at least 4, else length and bytes."""
     n = len(s)
@@ -170,7 +175,7 @@ def encode_value(value: Any, config: Config, version: int = RDB_VERSION) -> byte
 
 def _encode_string(out: bytearray, value: Any, config: Config, compress: bool, version: int) -> None:
     out.append(TYPE_STRING)
-    _save_string(out, bytes(value), compress)
+    save_string(out, bytes(value), compress)
 
 
 def _quicklist_nodes(elements: ListValue, fill: int) -> list[list[bytes]]:
@@ -200,18 +205,18 @@ def _encode_list(out: bytearray, value: ListValue, config: Config, compress: boo
     _save_len(out, len(nodes))
     for node in nodes:
         _save_len(out, _CONTAINER_PACKED)
-        _save_string(out, listpack(node, len(node)), compress)
+        save_string(out, listpack(node, len(node)), compress)
 
 
 def _encode_set(out: bytearray, value: SetValue, config: Config, compress: bool, version: int) -> None:
     if value.intset:
         out.append(TYPE_SET_INTSET)
-        _save_string(out, build_intset(int(m) for m in value.members), compress)
+        save_string(out, build_intset(int(m) for m in value.members), compress)
         return
     out.append(TYPE_SET)
     _save_len(out, len(value.members))
     for member in value.members:
-        _save_string(out, member, compress)
+        save_string(out, member, compress)
 
 
 def _encode_zset(out: bytearray, value: SortedSet, config: Config, compress: bool, version: int) -> None:
@@ -221,12 +226,12 @@ def _encode_zset(out: bytearray, value: SortedSet, config: Config, compress: boo
         for score, member in value.order:
             entries.append(lp_entry(member))
             entries.append(lp_entry(d2string(score)))
-        _save_string(out, listpack(entries, len(entries)), compress)
+        save_string(out, listpack(entries, len(entries)), compress)
         return
     out.append(TYPE_ZSET_2)
     _save_len(out, len(value.order))
     for score, member in reversed(value.order):  # Redis walks its skiplist from the tail
-        _save_string(out, member, compress)
+        save_string(out, member, compress)
         out += _pack_double(score)
 
 
@@ -241,18 +246,18 @@ def _encode_hash(out: bytearray, value: HashValue, config: Config, compress: boo
             entries = []
             for field in timed + [f for f in value if f not in times]:
                 entries += (lp_entry(field), lp_entry(value[field]), lp_int(times.get(field, 0)))
-            _save_string(out, listpack(entries, len(entries)), compress)
+            save_string(out, listpack(entries, len(entries)), compress)
         else:
             out.append(TYPE_HASH_LISTPACK)
-            _save_string(out, build_listpack(x for pair in value.items() for x in pair), compress)
+            save_string(out, build_listpack(x for pair in value.items() for x in pair), compress)
         return
     live_times = [times[f] for f in value if f in times]
     if not live_times:
         out.append(TYPE_HASH)
         _save_len(out, len(value))
         for field, val in value.items():
-            _save_string(out, field, compress)
-            _save_string(out, val, compress)
+            save_string(out, field, compress)
+            save_string(out, val, compress)
         return
     # fields' times relative to the earliest, +1 so that 0 stays "no time"
     out.append(TYPE_HASH_METADATA)
@@ -262,8 +267,8 @@ def _encode_hash(out: bytearray, value: HashValue, config: Config, compress: boo
     for field, val in value.items():
         when = times.get(field)
         _save_len(out, 0 if when is None else when - earliest + 1)
-        _save_string(out, field, compress)
-        _save_string(out, val, compress)
+        save_string(out, field, compress)
+        save_string(out, val, compress)
 
 
 def _stream_id(sid: int) -> bytes:
@@ -313,8 +318,8 @@ def _encode_stream(out: bytearray, value: Stream, config: Config, compress: bool
     nodes = [node for node in value.nodes if node.ids]
     _save_len(out, len(nodes))
     for node in nodes:
-        _save_string(out, _stream_id(node.ids[0]), compress)
-        _save_string(out, _stream_node_listpack(node), compress)
+        save_string(out, _stream_id(node.ids[0]), compress)
+        save_string(out, _stream_node_listpack(node), compress)
     for n in (value.length, value.last_id >> 64, value.last_id & _MASK64, value.first_id >> 64,
               value.first_id & _MASK64, value.max_deleted_id >> 64, value.max_deleted_id & _MASK64,
               value.entries_added):
@@ -322,7 +327,7 @@ def _encode_stream(out: bytearray, value: Stream, config: Config, compress: bool
     _save_len(out, len(value.groups))
     for name in sorted(value.groups):
         group = value.groups[name]
-        _save_string(out, name, compress)
+        save_string(out, name, compress)
         _save_len(out, group.last_id >> 64)
         _save_len(out, group.last_id & _MASK64)
         _save_len(out, group.entries_read & _MASK64)  # -1 (unknown) as Redis's uint64 cast writes it
@@ -333,7 +338,7 @@ def _encode_stream(out: bytearray, value: Stream, config: Config, compress: bool
             _save_len(out, nack.delivery_count)
         _save_len(out, len(group.consumers))
         for consumer in group.sorted_consumers():
-            _save_string(out, consumer.name, compress)
+            save_string(out, consumer.name, compress)
             _save_ms(out, consumer.seen_time)
             if with_active_time:
                 _save_ms(out, consumer.active_time)
@@ -353,7 +358,7 @@ for _string_type in STRING_TYPES:
 
 # -- reading -------------------------------------------------------------------------------------------
 
-class _Reader:
+class Reader:
     __slots__ = ("data", "pos")
 
     def __init__(self, data: bytes) -> None:
@@ -438,7 +443,7 @@ def decode_value(data: bytes, config: Config) -> Any:
     """The value of the RDB object (type byte and body) at the start of `data`, encoded as Redis would
     load it under `config`; RdbError for a malformed or empty one. Bytes after the object are not
     looked at: RESTORE reads the object from the whole payload, trailer included, as Redis does."""
-    reader = _Reader(data)
+    reader = Reader(data)
     rdb_type = reader.byte()
     decoder = _DECODERS.get(rdb_type)
     if decoder is None:
@@ -452,7 +457,7 @@ def decode_value(data: bytes, config: Config) -> Any:
     return value
 
 
-def _check_count(n: int, reader: _Reader, per_element: int = 1) -> int:
+def _check_count(n: int, reader: Reader, per_element: int = 1) -> int:
     """A declared element count that the remaining bytes can hold (each element takes a byte at
     least): no huge loop or allocation on a forged length."""
     if n * per_element > len(reader.data) - reader.pos:
@@ -462,7 +467,7 @@ def _check_count(n: int, reader: _Reader, per_element: int = 1) -> int:
     return n
 
 
-def _decode_string(reader: _Reader, rdb_type: int, config: Config) -> bytes:
+def _decode_string(reader: Reader, rdb_type: int, config: Config) -> bytes:
     return reader.string()
 
 
@@ -472,12 +477,12 @@ def _new_list(elements: list[bytes]) -> ListValue:
     return ListValue(elements)
 
 
-def _decode_list(reader: _Reader, rdb_type: int, config: Config) -> ListValue:
+def _decode_list(reader: Reader, rdb_type: int, config: Config) -> ListValue:
     n = _check_count(reader.length(), reader)
     return _new_list([reader.string() for _ in range(n)])
 
 
-def _decode_quicklist(reader: _Reader, rdb_type: int, config: Config) -> ListValue:
+def _decode_quicklist(reader: Reader, rdb_type: int, config: Config) -> ListValue:
     n = _check_count(reader.length(), reader)
     elements: list[bytes] = []
     for _ in range(n):
@@ -498,7 +503,7 @@ def _decode_quicklist(reader: _Reader, rdb_type: int, config: Config) -> ListVal
     return _new_list(elements)
 
 
-def _decode_list_ziplist(reader: _Reader, rdb_type: int, config: Config) -> ListValue:
+def _decode_list_ziplist(reader: Reader, rdb_type: int, config: Config) -> ListValue:
     return _new_list(parse_ziplist(reader.string()))
 
 
@@ -511,16 +516,16 @@ def _new_set(members: list[bytes], config: Config) -> SetValue:
     return s
 
 
-def _decode_set(reader: _Reader, rdb_type: int, config: Config) -> SetValue:
+def _decode_set(reader: Reader, rdb_type: int, config: Config) -> SetValue:
     n = _check_count(reader.length(), reader)
     return _new_set([reader.string() for _ in range(n)], config)
 
 
-def _decode_set_intset(reader: _Reader, rdb_type: int, config: Config) -> SetValue:
+def _decode_set_intset(reader: Reader, rdb_type: int, config: Config) -> SetValue:
     return _new_set([b"%d" % v for v in parse_intset(reader.string())], config)
 
 
-def _decode_set_listpack(reader: _Reader, rdb_type: int, config: Config) -> SetValue:
+def _decode_set_listpack(reader: Reader, rdb_type: int, config: Config) -> SetValue:
     return _new_set(parse_listpack(reader.string()), config)
 
 
@@ -544,7 +549,7 @@ def _new_zset(pairs: list[tuple[float, bytes]], config: Config, listpack_loaded:
     return zs
 
 
-def _decode_zset(reader: _Reader, rdb_type: int, config: Config) -> SortedSet:
+def _decode_zset(reader: Reader, rdb_type: int, config: Config) -> SortedSet:
     n = _check_count(reader.length(), reader, 2)
     pairs = []
     for _ in range(n):
@@ -564,7 +569,7 @@ def _score(item: bytes | int) -> float:
     return float(item) if type(item) is int else strtod(item)[0]
 
 
-def _decode_zset_packed(reader: _Reader, rdb_type: int, config: Config) -> SortedSet:
+def _decode_zset_packed(reader: Reader, rdb_type: int, config: Config) -> SortedSet:
     blob = reader.string()
     items = parse_listpack(blob, as_ints=True) if rdb_type == TYPE_ZSET_LISTPACK else parse_ziplist(blob)
     if len(items) % 2:
@@ -596,12 +601,12 @@ def _new_hash(pairs: list[bytes], config: Config, times: dict[bytes, int] | None
     return h
 
 
-def _decode_hash(reader: _Reader, rdb_type: int, config: Config) -> HashValue:
+def _decode_hash(reader: Reader, rdb_type: int, config: Config) -> HashValue:
     n = _check_count(reader.length(), reader, 2)
     return _new_hash([reader.string() for _ in range(2 * n)], config, None, True)
 
 
-def _decode_hash_packed(reader: _Reader, rdb_type: int, config: Config) -> HashValue:
+def _decode_hash_packed(reader: Reader, rdb_type: int, config: Config) -> HashValue:
     blob = reader.string()
     if rdb_type == TYPE_HASH_ZIPMAP:
         return _new_hash(parse_zipmap(blob), config, None, True)
@@ -617,7 +622,7 @@ def _field_time(when: int) -> int:
     return when
 
 
-def _decode_hash_listpack_ex(reader: _Reader, rdb_type: int, config: Config) -> HashValue:
+def _decode_hash_listpack_ex(reader: Reader, rdb_type: int, config: Config) -> HashValue:
     if rdb_type == TYPE_HASH_LISTPACK_EX:
         reader.ms()  # the earliest field time: the triplets hold every time already
     items = parse_listpack(reader.string(), as_ints=True)
@@ -641,7 +646,7 @@ def _decode_hash_listpack_ex(reader: _Reader, rdb_type: int, config: Config) -> 
     return _new_hash(pairs, config, times, False)
 
 
-def _decode_hash_metadata(reader: _Reader, rdb_type: int, config: Config) -> HashValue:
+def _decode_hash_metadata(reader: Reader, rdb_type: int, config: Config) -> HashValue:
     earliest = 0
     if rdb_type == TYPE_HASH_METADATA:
         earliest = reader.ms()
@@ -661,7 +666,7 @@ def _decode_hash_metadata(reader: _Reader, rdb_type: int, config: Config) -> Has
     return _new_hash(pairs, config, times, True)
 
 
-def _decode_stream(reader: _Reader, rdb_type: int, config: Config) -> Stream:
+def _decode_stream(reader: Reader, rdb_type: int, config: Config) -> Stream:
     stream = Stream()
     deleted: list[int] = []
     last_master = last_sid = -1
@@ -745,7 +750,7 @@ def _stream_node_entries(master: int, items: list[bytes | int]) -> list[tuple[in
     return out
 
 
-def _decode_stream_group(reader: _Reader, rdb_type: int, stream: Stream) -> None:
+def _decode_stream_group(reader: Reader, rdb_type: int, stream: Stream) -> None:
     name = reader.string()
     if name in stream.groups:
         raise RdbError("duplicate consumer group")
@@ -780,17 +785,17 @@ def _decode_stream_group(reader: _Reader, rdb_type: int, stream: Stream) -> None
         raise RdbError("PEL entry without a consumer")
 
 
-def _check_pel(n: int, reader: _Reader) -> int:
+def _check_pel(n: int, reader: Reader) -> int:
     if n * 16 > len(reader.data) - reader.pos:
         raise RdbError("PEL beyond the payload")
     return n
 
 
-def _decode_module(reader: _Reader, rdb_type: int, config: Config) -> Any:
+def _decode_module(reader: Reader, rdb_type: int, config: Config) -> Any:
     raise RdbError("module values need their module")
 
 
-_Decoder = Callable[[_Reader, int, Config], Any]
+_Decoder = Callable[[Reader, int, Config], Any]
 _DECODERS: dict[int, _Decoder] = {
     TYPE_STRING: _decode_string, TYPE_LIST: _decode_list, TYPE_SET: _decode_set, TYPE_ZSET: _decode_zset,
     TYPE_HASH: _decode_hash, TYPE_ZSET_2: _decode_zset, TYPE_MODULE_PRE_GA: _decode_module,
