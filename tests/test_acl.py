@@ -359,3 +359,19 @@ def test_deleting_own_user_closes_after_reply(server, admin):
     with pytest.raises(ConnectionError):
         raw.call("PING")
     raw.close()
+
+
+@pytest.mark.parametrize("revoke", [("-set",), ("resetkeys", "~other*"), ("resetchannels",)])
+def test_exec_checks_the_queued_commands_again(redis_oracle_port, server, acl_diff, revoke):
+    """Rules changed between MULTI and EXEC: the commands no longer allowed fail inside EXEC's reply."""
+    replies = []
+    for port, admin_conn in ((redis_oracle_port, acl_diff.redis), (server.port, acl_diff.dynamis)):
+        admin_conn.call("ACL", "SETUSER", "u1", "on", ">p", "~k*", "&ch", "+@all")
+        conn = RawConnection(port)
+        conn.call("AUTH", "u1", "p")
+        got = [conn.call("MULTI"), conn.call("SET", "k1", "v"), conn.call("PUBLISH", "ch", "m"), conn.call("GET", "k1")]
+        admin_conn.call("ACL", "SETUSER", "u1", *revoke)
+        got.append(conn.call("EXEC"))
+        replies.append(got)
+        conn.close()
+    assert replies[1] == replies[0]

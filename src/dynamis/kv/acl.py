@@ -34,6 +34,9 @@ CATEGORIES = ("keyspace", "read", "write", "set", "sortedset", "list", "hash", "
 READ, WRITE = 1, 2
 ALL_PERMISSION = READ | WRITE
 DENIED_CMD, DENIED_KEY, DENIED_CHANNEL, DENIED_AUTH = 1, 2, 3, 4  # a larger one wins across selectors
+_EXEC_REASONS = {DENIED_CMD: "no permission to execute the command or subcommand",
+                 DENIED_KEY: "no permission to touch the specified keys",
+                 DENIED_CHANNEL: "no permission to access one of the channels used as arguments"}
 _REASONS = {DENIED_CMD: "command", DENIED_KEY: "key", DENIED_CHANNEL: "channel", DENIED_AUTH: "auth"}
 _SPACES = frozenset(b" \t\n\v\f\r\0")
 _HEX = frozenset(b"0123456789abcdef")
@@ -616,13 +619,25 @@ class Acl:
         """None if the client's user may run the command; else the message (NOPERM ...), logged.
 
         A script's commands are checked against its caller's user, and logged with the caller's info."""
-        user = client.user
-        reason, pos = user.check(cmd, argv)
+        reason, pos = self._check_and_log(client, cmd, argv, context)
+        return error_message(reason, client.user, cmd, argv[pos], verbose=False) if reason else None
+
+    def denied_at_exec(self, client: Client, cmd: Command, argv: list[bytes]) -> str | None:
+        """EXEC checks its queued commands again, in case the rules changed since they were queued."""
+        reason, _ = self._check_and_log(client, cmd, argv, "multi")
         if not reason:
             return None
-        obj = cmd.full_name.encode() if reason == DENIED_CMD else argv[pos]
-        self.add_log(client, reason, context, user.name, obj)
-        return error_message(reason, user, cmd, argv[pos], verbose=False)
+        return ("ACLs rules changed between the moment the transaction was accumulated and the EXEC call. "
+                f"This command is no longer allowed for the following reason: {_EXEC_REASONS[reason]}")
+
+    def _check_and_log(self, client: Client, cmd: Command, argv: list[bytes],
+                       context: str | None) -> tuple[int, int]:
+        user = client.user
+        reason, pos = user.check(cmd, argv)
+        if reason:
+            obj = cmd.full_name.encode() if reason == DENIED_CMD else argv[pos]
+            self.add_log(client, reason, context, user.name, obj)
+        return reason, pos
 
     # -- users' clients ----------------------------------------------------------------------
 

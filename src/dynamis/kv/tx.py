@@ -73,7 +73,13 @@ def exec_command(client: Client, argv: list[bytes]) -> object:
     client.deny_blocking = True
     try:
         for cmd, args in queued:
-            replies.append(server.call(client, cmd, args))
+            denied = server.acl.denied_at_exec(client, cmd, args) if client.user.restricted else None
+            if denied is None:
+                replies.append(server.call(client, cmd, args))
+            else:
+                error = ReplyError("NOPERM " + denied)
+                server.count_error(error)
+                replies.append(error)
     finally:
         client.deny_blocking = False
     return replies
