@@ -51,6 +51,7 @@ COMMAND_MODULES = (
     "dynamis.kv.tx",
     "dynamis.kv.pubsub",
     "dynamis.kv.tracking",
+    "dynamis.kv.cluster",
     "dynamis.kv.acl",
 )
 
