@@ -124,30 +124,29 @@ def _lookup_field(db: Database, key: bytes, field: bytes) -> HashValue | None:
     return None if _expire_field(db, key, value, field, now_ms(), True) == 2 else value
 
 
-def _lookup_or_new(db: Database, key: bytes) -> HashValue:
-    """The hash at `key`, or a new one that `_written` stores."""
-    h = _lookup(db, key)
-    return HashValue() if h is None else h
-
-
 def _store(client: Client, h: HashValue, pairs: list[bytes], keep_ttl: bool = False) -> int:
     """Set field/value pairs (flat list), converting the encoding as Redis does; -> fields added.
 
     An overwritten field loses its time unless `keep_ttl` (HINCRBY), and a small hash moves it to the
     end, where its listpack keeps the fields without one."""
     before = len(h)
-    if type(h) is HashValueEx and not keep_ttl:
-        when = h.ttls.when
-        for field, value in zip(pairs[::2], pairs[1::2], strict=True):
-            if when.pop(field, None) is not None and not h.big:
-                del h[field]
-            h[field] = value
-    else:
-        h.update(zip(pairs[::2], pairs[1::2], strict=True))
+    # plain loops: for the usual one or two pairs, zip() over slices and max(map(len)) cost twice as much
+    times = h.ttls.when if type(h) is HashValueEx and not keep_ttl else None
+    for i in range(0, len(pairs), 2):
+        field = pairs[i]
+        if times is not None and times.pop(field, None) is not None and not h.big:
+            del h[field]
+        h[field] = pairs[i + 1]
     if not h.big:
-        config = client.server.config
-        if len(h) > config["hash-max-listpack-entries"] or max(map(len, pairs)) > config["hash-max-listpack-value"]:
+        config = client.server.config.values
+        if len(h) > config["hash-max-listpack-entries"]:
             h.big = True
+        else:
+            limit = config["hash-max-listpack-value"]
+            for arg in pairs:
+                if len(arg) > limit:
+                    h.big = True
+                    break
     return len(h) - before
 
 
@@ -157,7 +156,8 @@ def _written(db: Database, key: bytes, h: HashValue, event: str, changes: int) -
         keyspace.key_modified(db, key)
     else:
         db.set(key, h)  # a new hash: storing it signals the change once
-    keyspace.notify(db, "h", event, key)
+    if keyspace.notify_flags:
+        keyspace.notify(db, "h", event, key)
     keyspace.dirty += changes
 
 
@@ -283,7 +283,9 @@ def _hset(client: Client, argv: list[bytes]) -> int:
     if len(argv) % 2:
         raise ReplyError(f"ERR wrong number of arguments for '{argv[0].decode().lower()}' command")
     db = client.db
-    h = _lookup_or_new(db, argv[1])
+    h = _lookup(db, argv[1])
+    if h is None:
+        h = HashValue()
     added = _store(client, h, argv[2:])
     _written(db, argv[1], h, "hset", (len(argv) - 2) // 2)
     return added
