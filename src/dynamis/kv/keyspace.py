@@ -226,7 +226,8 @@ class Database:
         """After `count` elements left the container `value` in place: notify, signal the key, and delete
         the key once the container is empty (Redis never keeps an empty hash, list or set)."""
         keyspace = self.keyspace
-        keyspace.notify(self, event_class, event, key)
+        if keyspace.notify_flags:
+            keyspace.notify(self, event_class, event, key)
         if value:
             keyspace.key_modified(self, key)
         else:

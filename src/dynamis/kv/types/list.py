@@ -89,7 +89,8 @@ def _push(client: Client, argv: list[bytes], where: int, only_existing: bool) ->
         lst.extendleft(islice(argv, 2, None))
     else:
         lst.extend(islice(argv, 2, None))
-    keyspace.notify(db, "l", "lpush" if where == LEFT else "rpush", key)
+    if keyspace.notify_flags:
+        keyspace.notify(db, "l", "lpush" if where == LEFT else "rpush", key)
     keyspace.dirty += len(argv) - 2
     return len(lst)
 

@@ -110,14 +110,15 @@ def sadd_command(client: Client, argv: list[bytes]) -> int:
     created = s is None
     if created:
         s = SetValue(intset=_is_int(argv[2]))
-    added = s.add_many(islice(argv, 2, None), client.server.config["set-max-intset-entries"])
+    added = s.add_many(islice(argv, 2, None), client.server.config.values["set-max-intset-entries"])
     keyspace = db.keyspace
     if created:
         db.set(key, s)  # signals the change
     elif added:
         keyspace.key_modified(db, key)
     if added:
-        keyspace.notify(db, "s", "sadd", key)
+        if keyspace.notify_flags:
+            keyspace.notify(db, "s", "sadd", key)
         keyspace.dirty += added
     return added
 
