@@ -341,24 +341,36 @@ def mismatch(args: Sequence[str], expected: bytes, actual: bytes, queued: Sequen
     return f"redis {expected!r} dynamis {actual!r}"
 
 
+class Transactions:
+    """Follows MULTI/EXEC as Redis answered them, so that `mismatch` judges EXEC's reply by what was queued."""
+
+    def __init__(self) -> None:
+        self.queued: list[Sequence[str]] = []
+        self.in_multi = False
+
+    def check(self, args: Sequence[str], expected: bytes, actual: bytes) -> str | None:
+        """`mismatch` of one command's replies, then the transaction state it leaves."""
+        why = mismatch(args, expected, actual, self.queued)
+        name = args[0].upper()
+        if name == "MULTI":
+            self.in_multi, self.queued = True, []
+        elif name in ("EXEC", "DISCARD"):
+            self.in_multi = False
+        elif self.in_multi and expected == b"+QUEUED\r\n":
+            self.queued.append(args)
+        return why
+
+
 def run_step(diff: Differential, block: list[list[str]]) -> list[str]:
     """Run one step on both servers; the mismatches it shows."""
-    problems, queued, in_multi = [], [], False
+    problems, transactions = [], Transactions()
     for args in block:
         if args is SLEEP:
             time.sleep(0.11)
             continue
-        expected, actual = diff.both(*args)
-        name = args[0].upper()
-        why = mismatch(args, expected, actual, queued)
+        why = transactions.check(args, *diff.both(*args))
         if why:
             problems.append(f"{args}: {why}")
-        if name == "MULTI":
-            in_multi, queued = True, []
-        elif name in ("EXEC", "DISCARD"):
-            in_multi = False
-        elif in_multi and expected == b"+QUEUED\r\n":
-            queued.append(args)
     return problems
 
 
@@ -792,24 +804,17 @@ def tracking_campaign(steps: int, seed: int) -> int:
         for _ in range(steps):
             block = step(d)
             history.extend(" ".join(c) for c in block)
-            problems, queued, in_multi = [], [], False
+            problems, transactions = [], Transactions()
             for args in block:
                 if args is SLEEP:
                     time.sleep(0.11)
                     continue
                 (e, e_push), (a, a_push) = (_call_with_pushes(c, args) for c in (diff.redis, diff.dynamis))
-                why = mismatch(args, e, a, queued)
+                why = transactions.check(args, e, a)
                 if why:
                     problems.append(f"{args}: {why}")
                 if e_push != a_push:
                     problems.append(f"{args} pushes: redis {e_push} dynamis {a_push}")
-                name = args[0].upper()
-                if name == "MULTI":
-                    in_multi, queued = True, []
-                elif name in ("EXEC", "DISCARD"):
-                    in_multi = False
-                elif in_multi and e == b"+QUEUED\r\n":
-                    queued.append(args)
             barrier = []
             for conn in bcast:
                 conn.send(encode_command(["PING"]))
@@ -854,18 +859,11 @@ def pipeline_campaign(rounds: int, seed: int) -> int:
             for conn in (diff.redis, diff.dynamis):
                 conn.send(payload)
                 replies.append([conn.read_reply()[0] for _ in commands])
-            queued, in_multi, problems = [], False, []
+            transactions, problems = Transactions(), []
             for args, e, a in zip(commands, *replies, strict=True):
-                why = mismatch(args, e, a, queued)
+                why = transactions.check(args, e, a)
                 if why:
                     problems.append(f"{args}: {why}")
-                name = args[0].upper()
-                if name == "MULTI":
-                    in_multi, queued = True, []
-                elif name in ("EXEC", "DISCARD"):
-                    in_multi = False
-                elif in_multi and e == b"+QUEUED\r\n":
-                    queued.append(args)
             if problems:
                 found += 1
                 print("MISMATCH", problems[0][:800], "\n   sequence:", " | ".join(" ".join(c) for c in commands),
