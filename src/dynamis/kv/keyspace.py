@@ -213,14 +213,8 @@ class Database:
         self.loaded_clock = self.clock
 
     def delete(self, key: bytes) -> bool:
-        if self.peek(key) is None:
-            return False
-        del self.data[key]
-        self.access.pop(key, None)
-        if self.expires:
-            self.expires.pop(key, None)
-        self.keyspace.key_modified(self, key)
-        return True
+        """Remove a live key (one whose TTL has passed is expired on the way, and not deleted again)."""
+        return self.peek(key) is not None and self.discard(key)
 
     def elements_removed(self, key: bytes, value: Any, event_class: str, event: str, count: int) -> None:
         """After `count` elements left the container `value` in place: notify, signal the key, and delete
