@@ -450,3 +450,17 @@ def test_shared_error_replies_do_not_accumulate_tracebacks(r):
         with pytest.raises(redis.ResponseError):
             r.get("l")
     assert NOT_INTEGER.__traceback__ is None and WRONGTYPE.__traceback__ is None
+
+
+def test_persistence_settings_say_nothing_is_written_yet(caplog, r2):
+    """appendonly/save are accepted (redis.conf files keep working), with a warning that no AOF or RDB is written."""
+    with caplog.at_level("WARNING", logger="dynamis"):
+        with EmbeddedServer(appendonly="yes"):
+            pass
+        assert "does not persist the Redis keyspace yet" in caplog.text
+        caplog.clear()
+        try:
+            r2.config_set("save", "900 1")
+            assert "does not persist the Redis keyspace yet" in caplog.text
+        finally:
+            r2.config_set("save", "")

@@ -110,6 +110,16 @@ class RedisServer:
         def slowlog_threshold(value: int) -> None:
             self.slowlog_threshold_ns = value * 1000
 
+        def persistence_asked(value: object) -> None:
+            # accepted so that redis.conf files and clients work unchanged, but nothing is written yet:
+            # say so rather than let an operator believe the keyspace survives a restart
+            if value:
+                log.warning("appendonly/save are set, but dynamis does not persist the Redis keyspace yet "
+                            "(no AOF, no RDB snapshots): data is lost when the server stops")
+
+        self.config.on_change["appendonly"] = persistence_asked
+        self.config.on_change["save"] = persistence_asked
+        persistence_asked(self.config["appendonly"] or self.config["save"])
         self.config.on_change["slowlog-max-len"] = slowlog_len
         self.config.on_change["slowlog-log-slower-than"] = slowlog_threshold
         self.config.on_change["notify-keyspace-events"] = self._set_notify_flags
